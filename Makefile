@@ -1,0 +1,39 @@
+# violations: PostgreSQL extension, built with PGXS
+
+EXTENSION = violations
+EXTVERSION = 1.0
+
+MODULE_big = violations
+OBJS = \
+	src/violations.o \
+	src/units.o \
+	src/cache.o \
+	src/evaluate.o \
+	src/aggregate.o \
+	src/backfill.o
+
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+
+# pg_regress: sql/*.sql (other than the install scripts) against expected/*.out
+REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(notdir $(basename $(wildcard sql/*.sql)))))
+REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=pgtap
+
+override with_llvm = no
+
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+EXTRA_CLEAN = results regression.diffs regression.out
+
+.PHONY: test demo bench
+# Every test on a throwaway cluster; see test/run.sh.
+test:
+	test/run.sh
+
+# The main job: a throwaway cluster, the real benchmarks, generated data, dashboards.
+demo:
+	test/demo.sh

@@ -1,0 +1,137 @@
+/*-------------------------------------------------------------------------
+ *
+ * backfill.c
+ *	  Evaluating samples that were stored before the extension existed.
+ *
+ * violations_backfill (a procedure in the install script) calls
+ * violations_backfill_batch once per batch and commits after each.  A batch
+ * reads the next samples in id order and evaluates those that have no
+ * violation yet, through the same code as the trigger.  A sample with a
+ * violation was evaluated in the transaction that wrote it, so skipping it
+ * makes a second run a no-op; a sample without one evaluates to nothing
+ * again unless the rules changed meanwhile, when finding it is right.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "violations.h"
+
+static Oid	batch_nspid = InvalidOid;
+static SPIPlanPtr batch_plan = NULL;
+
+PG_FUNCTION_INFO_V1(violations_backfill_batch);
+
+/*
+ * violations_backfill_batch(after_id text, batch_size int,
+ *							 OUT last_id text, OUT samples bigint, OUT violations bigint)
+ *		Evaluates the next batch_size samples after after_id (from the first
+ *		when NULL); returns the last id read, the samples read and the
+ *		violations written.
+ */
+Datum
+violations_backfill_batch(PG_FUNCTION_ARGS)
+{
+	Oid			nspid = get_func_namespace(fcinfo->flinfo->fn_oid);
+	int32		batch_size = PG_ARGISNULL(1) ? 10000 : PG_GETARG_INT32(1);
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+	TupleDesc	result_desc;
+	Datum		values[3];
+	bool		isnull[3] = {false, false, false};
+	SPITupleTable *rows;
+	TupleTableSlot *slot;
+	VDetectState *state;
+	int64		nrows;
+	int64		nviolations;
+	char	   *last_id = NULL;
+	uint64		i;
+	AttrNumber	done_attr;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (batch_size < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("violations_backfill_batch: batch_size must be at least 1, not %d",
+						batch_size)));
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "violations_backfill_batch: return type must be a row type");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "violations_backfill_batch: SPI_connect failed");
+
+	if (batch_plan == NULL || batch_nspid != nspid)
+	{
+		const char *nsp = quote_identifier(get_namespace_name(nspid));
+		Oid			types[2] = {TEXTOID, INT4OID};
+		char	   *query;
+
+		if (batch_plan != NULL)
+			SPI_freeplan(batch_plan);
+		query = psprintf("SELECT s.*, EXISTS (SELECT 1 FROM %s v WHERE v.\"esmrSampleId\" = s.\"id\")"
+						 "  AS violations_done"
+						 " FROM %s s WHERE $1 IS NULL OR s.\"id\" > $1"
+						 " ORDER BY s.\"id\" LIMIT $2",
+						 viol_qualified(nsp, "ViolationSample"),
+						 viol_qualified(nsp, "ESMRSample"));
+		batch_plan = viol_prepare_kept(query, 2, types);
+		batch_nspid = nspid;
+	}
+
+	if (PG_ARGISNULL(0))
+	{
+		nulls[0] = 'n';
+		args[0] = (Datum) 0;
+	}
+	else
+		args[0] = PG_GETARG_DATUM(0);
+	args[1] = Int32GetDatum(batch_size);
+	if (SPI_execute_plan(batch_plan, args, nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "violations_backfill_batch: reading samples failed");
+	rows = SPI_tuptable;
+	nrows = (int64) SPI_processed;
+	done_attr = rows->tupdesc->natts;
+
+	state = viol_detect_begin(nspid, rows->tupdesc);
+	slot = MakeSingleTupleTableSlot(rows->tupdesc, &TTSOpsHeapTuple);
+	for (i = 0; i < (uint64) nrows; i++)
+	{
+		bool		done_null;
+
+		if (DatumGetBool(heap_getattr(rows->vals[i], done_attr, rows->tupdesc, &done_null)))
+			continue;
+		ExecStoreHeapTuple(rows->vals[i], slot, false);
+		viol_detect_sample(state, slot);
+		ExecClearTuple(slot);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	nviolations = viol_detect_end(state);
+
+	if (nrows > 0)
+	{
+		char	   *id = SPI_getvalue(rows->vals[nrows - 1], rows->tupdesc, 1);
+
+		last_id = MemoryContextStrdup(cxt, id);
+	}
+	SPI_finish();
+
+	if (last_id != NULL)
+		values[0] = CStringGetTextDatum(last_id);
+	else if (!PG_ARGISNULL(0))
+		values[0] = PG_GETARG_DATUM(0);
+	else
+		isnull[0] = true;
+	values[1] = Int64GetDatum(nrows);
+	values[2] = Int64GetDatum(nviolations);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc),
+													  values, isnull)));
+}

@@ -1,0 +1,452 @@
+/*-------------------------------------------------------------------------
+ *
+ * cache.c
+ *	  Lookups that detection needs for every sample, kept in backend memory.
+ *
+ * Two caches, each invalidated through the relcache: the "reference" cache
+ * (tracked parameters, their benchmarks, severity bands and settings) is
+ * loaded whole, since it is small; the "location" cache (location -> eSMR
+ * facility -> app Facility) is filled one location at a time, since an app
+ * may know tens of thousands of locations.  Row changes do not invalidate a
+ * relcache entry by themselves, so a statement-level trigger on each source
+ * table (violations_invalidate) calls CacheInvalidateRelcacheByRelid(); the
+ * callback registered here then marks the cache stale in every backend, at
+ * the end of the changing command locally and at commit elsewhere.
+ *
+ * A stale cache is rebuilt at the next use, never inside the callback: a
+ * callback can fire while a detection pass holds pointers into the cache.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "violations.h"
+
+const char *const viol_severity_names[VSEV_COUNT] = {
+	"LOW", "MODERATE", "HIGH", "CRITICAL"
+};
+
+/* Tables whose changes make each cache stale. */
+static const char *const ref_tables[] = {
+	"PollutantBenchmark", "ESMRParameter", "ViolationSettings", "ViolationSeverityBand"
+};
+static const char *const loc_tables[] = {"ESMRLocation", "Facility"};
+
+static Oid	ref_relids[lengthof(ref_tables)];
+static Oid	loc_relids[lengthof(loc_tables)];
+
+static VRefCache *refcache = NULL;
+
+static MemoryContext loc_cxt = NULL;
+static HTAB *loc_hash = NULL;
+static bool loc_stale = true;
+static Oid	loc_nspid = InvalidOid;
+static SPIPlanPtr loc_plan = NULL;
+
+typedef struct VLocEntry
+{
+	int32		locationPlaceId;	/* hash key */
+	bool		found;
+	VFacility	facility;
+} VLocEntry;
+
+/* Hash of a VStrKey: the bytes it points at. */
+uint32
+viol_strkey_hash(const void *key, Size keysize)
+{
+	const VStrKey *k = (const VStrKey *) key;
+
+	return hash_bytes((const unsigned char *) k->str, k->len);
+}
+
+/* Equality of two VStrKeys, as dynahash wants it: 0 when equal. */
+int
+viol_strkey_match(const void *key1, const void *key2, Size keysize)
+{
+	const VStrKey *a = (const VStrKey *) key1;
+	const VStrKey *b = (const VStrKey *) key2;
+
+	if (a->len != b->len)
+		return 1;
+	return memcmp(a->str, b->str, a->len);
+}
+
+/* "schema"."relname", both quoted as needed. */
+char *
+viol_qualified(const char *nspname, const char *relname)
+{
+	return psprintf("%s.%s", nspname, quote_identifier(relname));
+}
+
+/* A plan prepared once and kept for the life of the backend. */
+SPIPlanPtr
+viol_prepare_kept(const char *query, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "violations: SPI_prepare failed for \"%s\": %s",
+			 query, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "violations: SPI_keepplan failed");
+	return plan;
+}
+
+/* Relcache callback: marks the caches that read relid stale. */
+static void
+viol_relcache_callback(Datum arg, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(ref_relids); i++)
+	{
+		if (relid == InvalidOid || relid == ref_relids[i])
+		{
+			if (refcache != NULL)
+				refcache->stale = true;
+			break;
+		}
+	}
+	for (i = 0; i < lengthof(loc_relids); i++)
+	{
+		if (relid == InvalidOid || relid == loc_relids[i])
+		{
+			loc_stale = true;
+			break;
+		}
+	}
+}
+
+/* Registers the relcache callback; called once from _PG_init. */
+void
+viol_cache_register_callbacks(void)
+{
+	CacheRegisterRelcacheCallback(viol_relcache_callback, (Datum) 0);
+}
+
+/* Marks every cache stale (after DDL on the extension's own objects, say). */
+void
+viol_cache_invalidate_all(void)
+{
+	viol_relcache_callback((Datum) 0, InvalidOid);
+}
+
+/* Resolves the relids that the callback watches, in schema nspid. */
+static void
+resolve_relids(Oid nspid)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(ref_tables); i++)
+		ref_relids[i] = get_relname_relid(ref_tables[i], nspid);
+	for (i = 0; i < lengthof(loc_tables); i++)
+		loc_relids[i] = get_relname_relid(loc_tables[i], nspid);
+}
+
+/* Runs a read-only query for the cache loaders; errors if it fails. */
+static void
+run_query(const char *query)
+{
+	int			rc = SPI_execute(query, true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "violations: cache query failed: %s", SPI_result_code_string(rc));
+}
+
+/* The value of column col of row i of the last SPI result, as a C string. */
+static char *
+spi_string(int i, int col, MemoryContext cxt)
+{
+	char	   *s = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, col);
+
+	return s ? MemoryContextStrdup(cxt, s) : NULL;
+}
+
+/* Loads benchmarks, bands, settings and tracked parameters into a new cache. */
+static VRefCache *
+refcache_build(Oid nspid)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	VRefCache  *cache;
+	char	   *nsp;
+	StringInfoData q;
+	VBenchmark *benchmarks;
+	int			nbench;
+	int			nbands;
+	char	  **band_type;
+	VBand	   *bands;
+	int			i;
+	int			j;
+	HASHCTL		ctl;
+
+	cxt = AllocSetContextCreate(TopMemoryContext, "violations reference cache",
+								ALLOCSET_SMALL_SIZES);
+	cache = MemoryContextAllocZero(cxt, sizeof(VRefCache));
+	cache->cxt = cxt;
+	cache->nspid = nspid;
+	nsp = get_namespace_name(nspid);
+	if (nsp == NULL)
+		elog(ERROR, "violations: schema %u does not exist", nspid);
+	cache->nspname = MemoryContextStrdup(cxt, quote_identifier(nsp));
+	resolve_relids(nspid);
+
+	initStringInfo(&q);
+
+	/* settings; defaults when the row is missing */
+	cache->startMonth = 1;
+	cache->evaluateDnq = false;
+	appendStringInfo(&q, "SELECT \"reportingYearStartMonth\", \"evaluateDnq\" FROM %s",
+					 viol_qualified(cache->nspname, "ViolationSettings"));
+	run_query(q.data);
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		cache->startMonth = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 1, &isnull));
+		cache->evaluateDnq = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 2, &isnull));
+	}
+
+	/* severity bands, highest minRatio first within each type */
+	resetStringInfo(&q);
+	appendStringInfo(&q, "SELECT \"benchmarkType\"::text, \"minRatio\", \"severity\"::text"
+					 " FROM %s ORDER BY 1, 2 DESC",
+					 viol_qualified(cache->nspname, "ViolationSeverityBand"));
+	run_query(q.data);
+	nbands = (int) SPI_processed;
+	band_type = MemoryContextAlloc(cxt, sizeof(char *) * (nbands + 1));
+	bands = MemoryContextAlloc(cxt, sizeof(VBand) * (nbands + 1));
+	for (i = 0; i < nbands; i++)
+	{
+		bool		isnull;
+		char	   *sev = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+
+		band_type[i] = spi_string(i, 1, cxt);
+		old = MemoryContextSwitchTo(cxt);
+		bands[i].minRatio = datumCopy(SPI_getbinval(SPI_tuptable->vals[i],
+													SPI_tuptable->tupdesc, 2, &isnull),
+									  false, -1);
+		MemoryContextSwitchTo(old);
+		bands[i].severity = VSEV_MODERATE;
+		for (j = 0; j < VSEV_COUNT; j++)
+			if (strcmp(sev, viol_severity_names[j]) == 0)
+				bands[i].severity = j;
+	}
+
+	/* benchmarks */
+	resetStringInfo(&q);
+	appendStringInfo(&q, "SELECT \"id\", \"pollutantKey\", \"benchmarkType\"::text,"
+					 " \"limit\"::text, \"value\", \"units\" FROM %s ORDER BY \"id\"",
+					 viol_qualified(cache->nspname, "PollutantBenchmark"));
+	run_query(q.data);
+	nbench = (int) SPI_processed;
+	benchmarks = MemoryContextAllocZero(cxt, sizeof(VBenchmark) * (nbench + 1));
+	for (i = 0; i < nbench; i++)
+	{
+		VBenchmark *b = &benchmarks[i];
+		bool		isnull;
+		char	   *limit = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
+		Datum		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 5,
+										  &isnull);
+
+		b->id = spi_string(i, 1, cxt);
+		b->pollutantKey = spi_string(i, 2, cxt);
+		b->typeName = spi_string(i, 3, cxt);
+		b->isMinimum = (strcmp(limit, "MINIMUM") == 0);
+		old = MemoryContextSwitchTo(cxt);
+		b->value = datumCopy(value, false, -1);
+		MemoryContextSwitchTo(old);
+		b->valuePositive = !numeric_is_nan(DatumGetNumeric(b->value)) &&
+			DatumGetInt32(DirectFunctionCall2(numeric_cmp, b->value,
+											  DirectFunctionCall1(int4_numeric,
+																  Int32GetDatum(0)))) > 0;
+		b->units = spi_string(i, 6, cxt);
+		viol_parse_units(b->units, strlen(b->units), &b->unit);
+		for (j = 0; j < nbands; j++)
+		{
+			if (strcmp(band_type[j], b->typeName) != 0)
+				continue;
+			if (b->nbands == 0)
+				b->bands = &bands[j];
+			b->nbands++;
+		}
+	}
+
+	/* tracked parameters, each with the benchmarks of its canonicalKey */
+	resetStringInfo(&q);
+	appendStringInfo(&q, "SELECT \"id\", \"canonicalKey\" FROM %s"
+					 " WHERE \"canonicalKey\" IS NOT NULL",
+					 viol_qualified(cache->nspname, "ESMRParameter"));
+	run_query(q.data);
+	MemSet(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(VStrKey);
+	ctl.entrysize = sizeof(VParameter);
+	ctl.hash = viol_strkey_hash;
+	ctl.match = viol_strkey_match;
+	ctl.hcxt = cxt;
+	cache->parameters = hash_create("violations parameters",
+									Max(64, (long) SPI_processed), &ctl,
+									HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		char	   *id = spi_string(i, 1, cxt);
+		char	   *key = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		VStrKey		k;
+		VParameter *p;
+		bool		found;
+
+		k.str = id;
+		k.len = strlen(id);
+		p = hash_search(cache->parameters, &k, HASH_ENTER, &found);
+		p->key = k;
+		p->nbenchmarks = 0;
+		p->benchmarks = MemoryContextAlloc(cxt, sizeof(VBenchmark *) * (nbench + 1));
+		for (j = 0; j < nbench; j++)
+			if (strcmp(benchmarks[j].pollutantKey, key) == 0)
+				p->benchmarks[p->nbenchmarks++] = &benchmarks[j];
+	}
+
+	pfree(q.data);
+	return cache;
+}
+
+/*
+ * viol_refcache_pin
+ *		The current reference cache of schema nspid, built if missing or
+ *		stale, and pinned until viol_refcache_unpin.  Must run inside SPI.
+ */
+VRefCache *
+viol_refcache_pin(Oid nspid)
+{
+	if (refcache != NULL && (refcache->stale || refcache->nspid != nspid))
+	{
+		VRefCache  *old = refcache;
+
+		refcache = NULL;
+		/* a pinned cache is freed by its last unpin */
+		if (old->pins == 0)
+			MemoryContextDelete(old->cxt);
+		else
+			old->stale = true;
+	}
+	if (refcache == NULL)
+		refcache = refcache_build(nspid);
+	refcache->pins++;
+	return refcache;
+}
+
+/* Releases a pin; frees a cache that was replaced meanwhile. */
+void
+viol_refcache_unpin(VRefCache *cache)
+{
+	Assert(cache->pins > 0);
+	cache->pins--;
+	if (cache->pins == 0 && cache != refcache)
+		MemoryContextDelete(cache->cxt);
+}
+
+/* The tracked parameter with this id, or NULL when it is not tracked. */
+VParameter *
+viol_lookup_parameter(VRefCache *cache, const char *id, int len)
+{
+	VStrKey		k;
+
+	k.str = id;
+	k.len = len;
+	return (VParameter *) hash_search(cache->parameters, &k, HASH_FIND, NULL);
+}
+
+/*
+ * viol_lookup_location
+ *		The eSMR facility of a location and the app Facility linked to it,
+ *		or NULL for a location that does not exist.  Must run inside SPI.
+ *
+ * The result is valid until the next call.
+ */
+VFacility *
+viol_lookup_location(VRefCache *cache, int32 locationPlaceId)
+{
+	VLocEntry  *entry;
+	bool		found;
+	Datum		arg;
+	int			rc;
+
+	if (loc_stale || loc_nspid != cache->nspid)
+	{
+		if (loc_cxt != NULL)
+			MemoryContextDelete(loc_cxt);
+		loc_cxt = AllocSetContextCreate(TopMemoryContext, "violations location cache",
+										ALLOCSET_DEFAULT_SIZES);
+		{
+			HASHCTL		ctl;
+
+			MemSet(&ctl, 0, sizeof(ctl));
+			ctl.keysize = sizeof(int32);
+			ctl.entrysize = sizeof(VLocEntry);
+			ctl.hcxt = loc_cxt;
+			loc_hash = hash_create("violations locations", 1024, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		}
+		if (loc_nspid != cache->nspid && loc_plan != NULL)
+		{
+			SPI_freeplan(loc_plan);
+			loc_plan = NULL;
+		}
+		loc_nspid = cache->nspid;
+		loc_stale = false;
+	}
+
+	entry = hash_search(loc_hash, &locationPlaceId, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry->found ? &entry->facility : NULL;
+
+	if (loc_plan == NULL)
+	{
+		Oid			argtype = INT4OID;
+		char	   *query;
+
+		query = psprintf("SELECT l.\"facilityPlaceId\", f.\"id\", f.\"impairedWater\""
+						 " FROM %s l LEFT JOIN %s f ON f.\"esmrFacilityId\" = l.\"facilityPlaceId\""
+						 " WHERE l.\"locationPlaceId\" = $1",
+						 viol_qualified(cache->nspname, "ESMRLocation"),
+						 viol_qualified(cache->nspname, "Facility"));
+		loc_plan = viol_prepare_kept(query, 1, &argtype);
+		pfree(query);
+	}
+	arg = Int32GetDatum(locationPlaceId);
+	rc = SPI_execute_plan(loc_plan, &arg, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "violations: location lookup failed: %s", SPI_result_code_string(rc));
+
+	entry = hash_search(loc_hash, &locationPlaceId, HASH_ENTER, &found);
+	entry->found = (SPI_processed > 0);
+	if (entry->found)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		entry->facility.facilityPlaceId =
+			DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		(void) SPI_getbinval(tup, desc, 2, &isnull);
+		entry->facility.linked = !isnull;
+		entry->facility.facilityId = isnull ? NULL : spi_string(0, 2, loc_cxt);
+		entry->facility.impairedWater =
+			!isnull && DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return entry->found ? &entry->facility : NULL;
+}

@@ -1,0 +1,106 @@
+/*-------------------------------------------------------------------------
+ *
+ * violations.c
+ *	  Entry points of the violations extension: the detection trigger on
+ *	  "ESMRSample" and the cache-invalidation trigger on the tables that
+ *	  detection reads.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/inval.h"
+#include "utils/rel.h"
+
+#include "violations.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Registers the cache invalidation callbacks when the library is loaded. */
+void
+_PG_init(void)
+{
+	viol_cache_register_callbacks();
+}
+
+/* Errors unless called as a statement-level AFTER trigger for one of events. */
+static TriggerData *
+statement_trigger_data(FunctionCallInfo fcinfo, const char *name)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s: not called by trigger manager", name)));
+	if (!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s: must be fired AFTER ... FOR EACH STATEMENT", name)));
+	return trigdata;
+}
+
+PG_FUNCTION_INFO_V1(violations_detect);
+
+/*
+ * violations_detect()
+ *		AFTER INSERT ... REFERENCING NEW TABLE ... FOR EACH STATEMENT on
+ *		"ESMRSample": evaluates every inserted sample and writes its
+ *		violations and their aggregates in the same transaction.
+ *
+ * Statement level, because one pass over the transition table lets the
+ * aggregates be upserted once per key instead of once per row; for a
+ * single-row INSERT it costs the same as a row trigger (docs/PERFORMANCE.md).
+ */
+Datum
+violations_detect(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = statement_trigger_data(fcinfo, "violations_detect");
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Tuplestorestate *rows = trigdata->tg_newtable;
+	TupleTableSlot *slot;
+	VDetectState *state;
+
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || rows == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("violations_detect: must be fired AFTER INSERT with REFERENCING NEW TABLE")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "violations_detect: SPI_connect failed");
+
+	state = viol_detect_begin(RelationGetNamespace(rel), tupdesc);
+	slot = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+		viol_detect_sample(state, slot);
+	ExecDropSingleTupleTableSlot(slot);
+	viol_detect_end(state);
+
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(violations_invalidate);
+
+/*
+ * violations_invalidate()
+ *		Statement-level trigger on a table that detection caches: makes every
+ *		backend drop its cached copy (locally at the end of this command, in
+ *		others when this transaction commits).
+ */
+Datum
+violations_invalidate(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = statement_trigger_data(fcinfo, "violations_invalidate");
+
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,224 @@
+/*-------------------------------------------------------------------------
+ *
+ * violations.h
+ *	  Shared declarations of the violations extension.
+ *
+ * The extension evaluates eSMR samples against regulatory benchmarks.  Its
+ * source is split by role:
+ *
+ *	violations.c	entry points (triggers, SQL-callable functions)
+ *	units.c			unit normalisation and conversion
+ *	cache.c			benchmark, parameter, location and facility lookups
+ *					kept in backend memory
+ *	evaluate.c		the detection rules for one sample
+ *	aggregate.c		writing violations and maintaining the aggregates
+ *	backfill.c		evaluating samples stored before the extension
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef VIOLATIONS_H
+#define VIOLATIONS_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "utils/date.h"
+#include "utils/hsearch.h"
+
+/* ----------------------------------------------------------------
+ *		units.c
+ * ----------------------------------------------------------------
+ */
+
+/* Longest units string we compare; the app's columns are varchar(50). */
+#define VIOL_UNITS_LEN		64
+
+typedef enum VUnitFamily
+{
+	VUNIT_OTHER,				/* converts only to the identical string */
+	VUNIT_MASS_CONC,			/* g/L and its decimal prefixes, ppm, ppb */
+	VUNIT_PH					/* SU, S.U., pH units, pH, std units */
+} VUnitFamily;
+
+typedef struct VUnit
+{
+	VUnitFamily family;
+	int			exponent;		/* VUNIT_MASS_CONC: power of ten of g/L */
+	char		norm[VIOL_UNITS_LEN];	/* normalised spelling */
+} VUnit;
+
+extern void viol_parse_units(const char *s, int len, VUnit *unit);
+extern bool viol_unit_factor(const VUnit *from, const VUnit *to, int *exponent);
+extern Datum viol_scale_numeric(Datum value, int exponent);
+
+/* ----------------------------------------------------------------
+ *		cache.c
+ * ----------------------------------------------------------------
+ */
+
+#define VSEV_LOW		0
+#define VSEV_MODERATE	1
+#define VSEV_HIGH		2
+#define VSEV_CRITICAL	3
+#define VSEV_COUNT		4
+
+#define VSTATUS_OPEN		0
+#define VSTATUS_DISMISSED	3
+
+extern const char *const viol_severity_names[VSEV_COUNT];
+
+/* A severity band: a ratio above minRatio earns severity. */
+typedef struct VBand
+{
+	Datum		minRatio;		/* numeric */
+	int			severity;
+} VBand;
+
+/* One PollutantBenchmark row, with what evaluating against it needs. */
+typedef struct VBenchmark
+{
+	char	   *id;
+	char	   *pollutantKey;
+	char	   *typeName;		/* BenchmarkType label: NAL, MCL, CMC, CCC */
+	bool		isMinimum;		/* BenchmarkLimit MINIMUM */
+	Datum		value;			/* numeric */
+	bool		valuePositive;	/* value > 0; others are ignored and logged */
+	char	   *units;			/* as the benchmark spells them */
+	VUnit		unit;
+	int			nbands;			/* bands of its type, highest minRatio first */
+	VBand	   *bands;
+} VBenchmark;
+
+/* A dynahash key for strings of any length that are not NUL-terminated. */
+typedef struct VStrKey
+{
+	const char *str;
+	int			len;
+} VStrKey;
+
+extern uint32 viol_strkey_hash(const void *key, Size keysize);
+extern int	viol_strkey_match(const void *key1, const void *key2, Size keysize);
+
+/* The benchmarks one tracked ESMRParameter is evaluated against. */
+typedef struct VParameter
+{
+	VStrKey		key;			/* ESMRParameter.id */
+	int			nbenchmarks;
+	VBenchmark **benchmarks;
+} VParameter;
+
+/* The reference data of one detection pass, pinned while in use. */
+typedef struct VRefCache
+{
+	MemoryContext cxt;
+	Oid			nspid;			/* schema of the app's and the extension's tables */
+	char	   *nspname;		/* quoted, for building queries */
+	HTAB	   *parameters;		/* VParameter by id */
+	int			startMonth;		/* reporting year starts in this month */
+	bool		evaluateDnq;
+	int			pins;
+	bool		stale;
+} VRefCache;
+
+/* Where a sample's location belongs. */
+typedef struct VFacility
+{
+	int32		facilityPlaceId;
+	bool		linked;			/* a Facility has esmrFacilityId = this place */
+	char	   *facilityId;
+	bool		impairedWater;
+} VFacility;
+
+extern VRefCache *viol_refcache_pin(Oid nspid);
+extern void viol_refcache_unpin(VRefCache *cache);
+extern VParameter *viol_lookup_parameter(VRefCache *cache, const char *id, int len);
+extern VFacility *viol_lookup_location(VRefCache *cache, int32 locationPlaceId);
+extern void viol_cache_register_callbacks(void);
+extern void viol_cache_invalidate_all(void);
+extern char *viol_qualified(const char *nspname, const char *relname);
+extern SPIPlanPtr viol_prepare_kept(const char *query, int nargs, Oid *argtypes);
+
+/* ----------------------------------------------------------------
+ *		evaluate.c
+ * ----------------------------------------------------------------
+ */
+
+/* The qualifiers of ESMRQualifier, in the order the enum declares them. */
+typedef enum VQualifier
+{
+	VQUAL_EQ,					/* = */
+	VQUAL_LT,					/* < */
+	VQUAL_LE,					/* <= */
+	VQUAL_GT,					/* > */
+	VQUAL_GE,					/* >= */
+	VQUAL_ND,					/* ND */
+	VQUAL_DNQ,					/* DNQ */
+	VQUAL_UNKNOWN
+} VQualifier;
+
+/* The columns of an ESMRSample row that detection reads. */
+typedef struct VSampleAttrs
+{
+	AttrNumber	id;
+	AttrNumber	locationPlaceId;
+	AttrNumber	parameterId;
+	AttrNumber	samplingDate;
+	AttrNumber	qualifier;
+	AttrNumber	result;
+	AttrNumber	units;
+	AttrNumber	maxattr;
+	Oid			qualifierType;
+	Oid			qualifierOids[VQUAL_UNKNOWN];	/* pg_enum oid of each label */
+} VSampleAttrs;
+
+/* Why a sample could not be evaluated against a benchmark. */
+typedef enum VSkipReason
+{
+	VSKIP_UNITS,				/* sample units do not convert */
+	VSKIP_BENCHMARK_VALUE,		/* benchmark value <= 0 */
+	VSKIP_NAN,					/* result is NaN or infinite */
+	VSKIP_NONPOSITIVE,			/* MINIMUM benchmark, result <= 0 */
+	VSKIP_DATE,					/* sampling date is infinite */
+	VSKIP_COUNT
+} VSkipReason;
+
+extern const char *const viol_skip_names[VSKIP_COUNT];
+
+typedef struct VDetectState VDetectState;
+
+extern void viol_sample_attrs(VSampleAttrs *attrs, TupleDesc tupdesc);
+extern VDetectState *viol_detect_begin(Oid nspid, TupleDesc tupdesc);
+extern int	viol_detect_sample(VDetectState *state, TupleTableSlot *slot);
+extern int64 viol_detect_end(VDetectState *state);
+extern char *viol_reporting_year(DateADT date, int startMonth);
+
+/* ----------------------------------------------------------------
+ *		aggregate.c
+ * ----------------------------------------------------------------
+ */
+
+/* One exceedance found by evaluate.c, waiting to be written. */
+typedef struct VViolation
+{
+	Datum		sampleId;		/* text */
+	VBenchmark *benchmark;
+	struct VEventDelta *event;
+	DateADT		detectedAt;
+	Datum		measured;		/* numeric, in the benchmark's units */
+	Datum		ratio;			/* numeric, 4 decimal places */
+	int			severity;
+} VViolation;
+
+typedef struct VWriter VWriter;
+
+extern VWriter *viol_writer_create(VRefCache *cache, MemoryContext parent);
+extern void viol_writer_add(VWriter *writer, Datum sampleId, VBenchmark *benchmark,
+							VFacility *facility, DateADT detectedAt,
+							Datum measured, Datum ratio, int severity);
+extern void viol_writer_skip(VWriter *writer, VSkipReason reason,
+							 VBenchmark *benchmark, const char *pollutantKey,
+							 const char *sampleUnits, Datum sampleId);
+extern int64 viol_writer_finish(VWriter *writer);
+
+#endif							/* VIOLATIONS_H */
