@@ -20,10 +20,13 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
@@ -47,6 +50,10 @@ static Oid	ref_relids[lengthof(ref_tables)];
 static Oid	loc_relids[lengthof(loc_tables)];
 
 static VRefCache *refcache = NULL;
+static bool inval_during_build = false;
+
+/* Caches replaced while pinned; freed by their last unpin or at transaction end. */
+static List *retired = NIL;
 
 static MemoryContext loc_cxt = NULL;
 static HTAB *loc_hash = NULL;
@@ -89,11 +96,16 @@ viol_qualified(const char *nspname, const char *relname)
 	return psprintf("%s.%s", nspname, quote_identifier(relname));
 }
 
-/* A plan prepared once and kept for the life of the backend. */
+/*
+ * A plan prepared once and kept for the life of the backend.  Generic: the
+ * plans take arrays whose sizes the planner cannot see anyway, and planning
+ * anew at every execution would cost more than the execution of a few rows.
+ */
 SPIPlanPtr
 viol_prepare_kept(const char *query, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(query, nargs, argtypes,
+										  CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL)
 		elog(ERROR, "violations: SPI_prepare failed for \"%s\": %s",
@@ -115,6 +127,7 @@ viol_relcache_callback(Datum arg, Oid relid)
 		{
 			if (refcache != NULL)
 				refcache->stale = true;
+			inval_during_build = true;
 			break;
 		}
 	}
@@ -128,11 +141,32 @@ viol_relcache_callback(Datum arg, Oid relid)
 	}
 }
 
-/* Registers the relcache callback; called once from _PG_init. */
+/*
+ * Transaction end: no detection pass outlives its transaction, so pins that
+ * an error left behind are dropped here, and retired caches freed.
+ */
+static void
+viol_xact_callback(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	if (refcache != NULL)
+		refcache->pins = 0;
+	foreach(lc, retired)
+		MemoryContextDelete(((VRefCache *) lfirst(lc))->cxt);
+	list_free(retired);
+	retired = NIL;
+}
+
+/* Registers the invalidation and transaction callbacks; called once from _PG_init. */
 void
 viol_cache_register_callbacks(void)
 {
 	CacheRegisterRelcacheCallback(viol_relcache_callback, (Datum) 0);
+	RegisterXactCallback(viol_xact_callback, NULL);
 }
 
 /* Marks every cache stale (after DDL on the extension's own objects, say). */
@@ -173,11 +207,34 @@ spi_string(int i, int col, MemoryContext cxt)
 	return s ? MemoryContextStrdup(cxt, s) : NULL;
 }
 
+static VRefCache *refcache_load(MemoryContext cxt, Oid nspid);
+
 /* Loads benchmarks, bands, settings and tracked parameters into a new cache. */
 static VRefCache *
 refcache_build(Oid nspid)
 {
 	MemoryContext cxt;
+	VRefCache  *volatile cache = NULL;
+
+	cxt = AllocSetContextCreate(TopMemoryContext, "violations reference cache",
+								ALLOCSET_SMALL_SIZES);
+	PG_TRY();
+	{
+		cache = refcache_load(cxt, nspid);
+	}
+	PG_CATCH();
+	{
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return cache;
+}
+
+/* Reads the reference tables of schema nspid into a cache allocated in cxt. */
+static VRefCache *
+refcache_load(MemoryContext cxt, Oid nspid)
+{
 	MemoryContext old;
 	VRefCache  *cache;
 	char	   *nsp;
@@ -191,8 +248,6 @@ refcache_build(Oid nspid)
 	int			j;
 	HASHCTL		ctl;
 
-	cxt = AllocSetContextCreate(TopMemoryContext, "violations reference cache",
-								ALLOCSET_SMALL_SIZES);
 	cache = MemoryContextAllocZero(cxt, sizeof(VRefCache));
 	cache->cxt = cxt;
 	cache->nspid = nspid;
@@ -336,14 +391,24 @@ viol_refcache_pin(Oid nspid)
 		VRefCache  *old = refcache;
 
 		refcache = NULL;
-		/* a pinned cache is freed by its last unpin */
 		if (old->pins == 0)
 			MemoryContextDelete(old->cxt);
 		else
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+
 			old->stale = true;
+			retired = lappend(retired, old);
+			MemoryContextSwitchTo(oldcxt);
+		}
 	}
 	if (refcache == NULL)
+	{
+		inval_during_build = false;
 		refcache = refcache_build(nspid);
+		/* a change that committed while we read: use this, rebuild next time */
+		refcache->stale = inval_during_build;
+	}
 	refcache->pins++;
 	return refcache;
 }
@@ -355,7 +420,10 @@ viol_refcache_unpin(VRefCache *cache)
 	Assert(cache->pins > 0);
 	cache->pins--;
 	if (cache->pins == 0 && cache != refcache)
+	{
+		retired = list_delete_ptr(retired, cache);
 		MemoryContextDelete(cache->cxt);
+	}
 }
 
 /* The tracked parameter with this id, or NULL when it is not tracked. */
