@@ -6,10 +6,12 @@
 /*
  * Everything below lives in the extension's schema, which must be the schema
  * that holds the app's tables (public by default).  Nothing here may require
- * the app's tables to exist: pg_restore runs CREATE EXTENSION before it
- * creates them.  What needs them (foreign keys into the app's tables, the
- * triggers on them, the default settings) is done by violations_attach(),
- * which the end of this script calls when the app's tables are present.
+ * the app's objects to exist, not even its enum types: pg_restore runs
+ * CREATE EXTENSION before it creates them.  So benchmark types are stored as
+ * text, and what needs the app's tables (foreign keys into them, the triggers
+ * on them, the default settings) is done by violations_attach(), which the
+ * end of this script calls when the app's tables are present and an event
+ * trigger calls after a restore.
  */
 
 /*
@@ -47,8 +49,7 @@ CREATE TABLE "ViolationSettings" (
 	"id"                     boolean PRIMARY KEY DEFAULT true CHECK ("id"),
 	"reportingYearStartMonth" integer NOT NULL DEFAULT 1
 		CHECK ("reportingYearStartMonth" BETWEEN 1 AND 12),
-	"evaluateDnq"            boolean NOT NULL DEFAULT false,
-	"updatedAt"              timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
+	"evaluateDnq"            boolean NOT NULL DEFAULT false
 );
 
 /*
@@ -57,7 +58,8 @@ CREATE TABLE "ViolationSettings" (
  * defaults (seeded by violations_attach) reproduce the app's old rule.
  */
 CREATE TABLE "ViolationSeverityBand" (
-	"benchmarkType" "BenchmarkType" NOT NULL,
+	-- a "BenchmarkType" label; text because the install cannot use the app's types
+	"benchmarkType" text NOT NULL,
 	"minRatio"      numeric(18,6) NOT NULL CHECK ("minRatio" >= 0),
 	"severity"      "ViolationSeverity" NOT NULL,
 	CONSTRAINT "ViolationSeverityBand_pkey" PRIMARY KEY ("benchmarkType", "minRatio"),
@@ -101,6 +103,8 @@ CREATE TABLE "ViolationEvent" (
 		END) STORED,
 	-- true while the row still holds the legacy table's figures
 	"legacy"           boolean NOT NULL DEFAULT false,
+	-- the legacy row was dismissed: the backfill files its samples' violations as DISMISSED
+	"legacyDismissed"  boolean NOT NULL DEFAULT false,
 	"updatedAt"        timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 	CONSTRAINT "ViolationEvent_facility_check"
 		CHECK ("facilityId" IS NOT NULL OR "facilityPlaceId" IS NOT NULL OR "legacy"),
@@ -128,8 +132,7 @@ CREATE INDEX "ViolationEvent_facilityPlaceId_idx"
 
 -- One row per event x calendar month of sampling: "violations this month".
 CREATE TABLE "ViolationMonthly" (
-	"eventId"          text NOT NULL
-		REFERENCES "ViolationEvent" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+	"eventId"          text NOT NULL,	-- foreign key added by violations_attach()
 	"month"            date NOT NULL CHECK ("month" = date_trunc('month', "month")::date),
 	"count"            integer NOT NULL DEFAULT 0,
 	"openCount"        integer NOT NULL DEFAULT 0,
@@ -153,12 +156,12 @@ CREATE TABLE "ViolationSample" (
 	"id"              text PRIMARY KEY DEFAULT gen_random_uuid()::text,
 	"esmrSampleId"    text,
 	"benchmarkId"     text NOT NULL,
-	"eventId"         text NOT NULL
-		REFERENCES "ViolationEvent" ("id") ON UPDATE CASCADE,
+	"eventId"         text NOT NULL,	-- foreign key added by violations_attach()
 	"facilityPlaceId" integer,
 	"facilityId"      text,
 	"pollutantKey"    text NOT NULL,
-	"benchmarkType"   "BenchmarkType" NOT NULL,
+	-- a "BenchmarkType" label (text: see the top of this file)
+	"benchmarkType"   text NOT NULL,
 	"detectedAt"      date NOT NULL,
 	"measuredValue"   numeric NOT NULL,
 	"benchmarkValue"  numeric(18,6) NOT NULL,
@@ -207,28 +210,29 @@ CREATE INDEX "ViolationStatusHistory_violationId_changedAt_idx"
 /*
  * Samples that could not be evaluated against a benchmark (units that do not
  * convert, a benchmark value <= 0, a NaN result, a MINIMUM benchmark against a
- * result <= 0).  Insert-only, one row per statement and cause, so concurrent
- * writers never wait on each other here; read it through
- * "ViolationSkipSummary".
+ * result <= 0, an infinite date): one row per sample and benchmark, so that
+ * evaluating a sample again (the backfill) never counts it twice, and a
+ * deleted sample takes its rows along.  Read it through "ViolationSkipSummary".
  */
-CREATE TABLE "ViolationSkipLog" (
-	"id"              text PRIMARY KEY DEFAULT gen_random_uuid()::text,
-	"loggedAt"        timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-	"reason"          text NOT NULL,
-	"pollutantKey"    text,
-	"benchmarkId"     text,
-	"sampleUnits"     text,
-	"benchmarkUnits"  text,
-	"sampleCount"     bigint NOT NULL,
-	"exampleSampleId" text
+CREATE TABLE "ViolationSkip" (
+	"esmrSampleId"   text NOT NULL,
+	"benchmarkId"    text NOT NULL,
+	"reason"         text NOT NULL,
+	"pollutantKey"   text NOT NULL,
+	"sampleUnits"    text NOT NULL,	-- normalised, as compared
+	"benchmarkUnits" text NOT NULL,
+	"loggedAt"       timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+	CONSTRAINT "ViolationSkip_pkey" PRIMARY KEY ("esmrSampleId", "benchmarkId")
 );
+
+CREATE INDEX "ViolationSkip_benchmarkId_idx" ON "ViolationSkip" ("benchmarkId");
 
 CREATE VIEW "ViolationSkipSummary" AS
 SELECT "reason", "pollutantKey", "benchmarkId", "sampleUnits", "benchmarkUnits",
-	   sum("sampleCount")::bigint AS "sampleCount",
+	   count(*)::bigint AS "sampleCount",
 	   min("loggedAt") AS "firstSeen", max("loggedAt") AS "lastSeen",
-	   max("exampleSampleId") AS "exampleSampleId"
-  FROM "ViolationSkipLog"
+	   max("esmrSampleId") AS "exampleSampleId"
+  FROM "ViolationSkip"
  GROUP BY 1, 2, 3, 4, 5;
 
 -- Progress of violations_backfill(): one row, updated in each batch's transaction.
@@ -250,7 +254,7 @@ SELECT pg_catalog.pg_extension_config_dump('"ViolationEvent"', '');
 SELECT pg_catalog.pg_extension_config_dump('"ViolationMonthly"', '');
 SELECT pg_catalog.pg_extension_config_dump('"ViolationSample"', '');
 SELECT pg_catalog.pg_extension_config_dump('"ViolationStatusHistory"', '');
-SELECT pg_catalog.pg_extension_config_dump('"ViolationSkipLog"', '');
+SELECT pg_catalog.pg_extension_config_dump('"ViolationSkip"', '');
 SELECT pg_catalog.pg_extension_config_dump('"ViolationBackfill"', '');
 
 -- ---------------------------------------------------------------- functions
@@ -304,11 +308,12 @@ LANGUAGE C VOLATILE;
 
 /*
  * Links the extension to the app's tables: foreign keys from the violation
- * tables, the detection and cache-invalidation triggers, the default
- * settings.  Idempotent; CREATE EXTENSION calls it when the app's tables
- * exist, and it is run once more after a restore (docs/OPERATIONS.md).
+ * tables, the detection and cache-invalidation triggers (unless
+ * with_triggers is false: a restore brings its own), the default settings.
+ * Idempotent; CREATE EXTENSION calls it when the app's tables exist, and the
+ * event trigger below after a restore (docs/OPERATIONS.md).
  */
-CREATE FUNCTION violations_attach()
+CREATE FUNCTION violations_attach(with_triggers boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
@@ -316,6 +321,7 @@ AS $$
 DECLARE
 	missing text;
 	ref text;
+	events text;
 BEGIN
 	SELECT string_agg(t, ', ') INTO missing
 	  FROM unnest(ARRAY['ESMRSample', 'ESMRLocation', 'ESMRParameter',
@@ -328,7 +334,27 @@ BEGIN
 				  HINT = 'Run the app''s migrations first, or install the extension into the schema that holds them.';
 	END IF;
 
-	-- foreign keys into the app's tables
+	/*
+	 * Foreign keys, even those between the extension's own tables: pg_restore
+	 * -j copies their rows back in any order, so none may exist before the
+	 * data is in.
+	 */
+	IF NOT EXISTS (SELECT 1 FROM pg_constraint
+					WHERE conname = 'ViolationSample_eventId_fkey'
+					  AND conrelid = '"ViolationSample"'::regclass) THEN
+		ALTER TABLE "ViolationSample"
+			ADD CONSTRAINT "ViolationSample_eventId_fkey"
+			FOREIGN KEY ("eventId") REFERENCES "ViolationEvent" ("id")
+			ON DELETE RESTRICT ON UPDATE CASCADE;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_constraint
+					WHERE conname = 'ViolationMonthly_eventId_fkey'
+					  AND conrelid = '"ViolationMonthly"'::regclass) THEN
+		ALTER TABLE "ViolationMonthly"
+			ADD CONSTRAINT "ViolationMonthly_eventId_fkey"
+			FOREIGN KEY ("eventId") REFERENCES "ViolationEvent" ("id")
+			ON DELETE CASCADE ON UPDATE CASCADE;
+	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_constraint
 					WHERE conname = 'ViolationSample_esmrSampleId_fkey'
 					  AND conrelid = '"ViolationSample"'::regclass) THEN
@@ -345,13 +371,17 @@ BEGIN
 			FOREIGN KEY ("benchmarkId") REFERENCES "PollutantBenchmark" ("id")
 			ON DELETE CASCADE ON UPDATE CASCADE;
 	END IF;
+	/*
+	 * RESTRICT, as the legacy table had: a Facility that has violations
+	 * cannot simply vanish from under them.
+	 */
 	IF NOT EXISTS (SELECT 1 FROM pg_constraint
 					WHERE conname = 'ViolationSample_facilityId_fkey'
 					  AND conrelid = '"ViolationSample"'::regclass) THEN
 		ALTER TABLE "ViolationSample"
 			ADD CONSTRAINT "ViolationSample_facilityId_fkey"
 			FOREIGN KEY ("facilityId") REFERENCES "Facility" ("id")
-			ON DELETE SET NULL ON UPDATE CASCADE;
+			ON DELETE RESTRICT ON UPDATE CASCADE;
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_constraint
 					WHERE conname = 'ViolationEvent_facilityId_fkey'
@@ -359,11 +389,29 @@ BEGIN
 		ALTER TABLE "ViolationEvent"
 			ADD CONSTRAINT "ViolationEvent_facilityId_fkey"
 			FOREIGN KEY ("facilityId") REFERENCES "Facility" ("id")
-			ON DELETE SET NULL ON UPDATE CASCADE;
+			ON DELETE RESTRICT ON UPDATE CASCADE;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_constraint
+					WHERE conname = 'ViolationSkip_esmrSampleId_fkey'
+					  AND conrelid = '"ViolationSkip"'::regclass) THEN
+		ALTER TABLE "ViolationSkip"
+			ADD CONSTRAINT "ViolationSkip_esmrSampleId_fkey"
+			FOREIGN KEY ("esmrSampleId") REFERENCES "ESMRSample" ("id")
+			ON DELETE CASCADE ON UPDATE CASCADE;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_constraint
+					WHERE conname = 'ViolationSkip_benchmarkId_fkey'
+					  AND conrelid = '"ViolationSkip"'::regclass) THEN
+		ALTER TABLE "ViolationSkip"
+			ADD CONSTRAINT "ViolationSkip_benchmarkId_fkey"
+			FOREIGN KEY ("benchmarkId") REFERENCES "PollutantBenchmark" ("id")
+			ON DELETE CASCADE ON UPDATE CASCADE;
 	END IF;
 
+	IF NOT with_triggers THEN
+		NULL;
 	-- detection: one statement-level trigger over the inserted rows
-	IF NOT EXISTS (SELECT 1 FROM pg_trigger
+	ELSIF NOT EXISTS (SELECT 1 FROM pg_trigger
 					WHERE tgname = 'violations_detect_insert'
 					  AND tgrelid = '"ESMRSample"'::regclass) THEN
 		CREATE TRIGGER violations_detect_insert
@@ -372,17 +420,24 @@ BEGIN
 			FOR EACH STATEMENT EXECUTE FUNCTION violations_detect();
 	END IF;
 
-	-- lookups cached in backend memory are dropped when these change
-	FOREACH ref IN ARRAY ARRAY['PollutantBenchmark', 'ESMRParameter', 'ESMRLocation',
-							   'Facility', 'ViolationSettings', 'ViolationSeverityBand']
+	/*
+	 * Lookups cached in backend memory are dropped when these change.  A new
+	 * location cannot be in the cache yet, so inserting one needs no
+	 * invalidation; only the columns that detection reads matter on UPDATE.
+	 */
+	FOR ref, events IN SELECT * FROM (VALUES
+		('PollutantBenchmark', 'INSERT OR UPDATE OR DELETE OR TRUNCATE'),
+		('ESMRParameter', 'INSERT OR UPDATE OF "id", "canonicalKey" OR DELETE OR TRUNCATE'),
+		('ESMRLocation', 'UPDATE OF "locationPlaceId", "facilityPlaceId" OR DELETE OR TRUNCATE'),
+		('Facility', 'INSERT OR UPDATE OF "id", "esmrFacilityId", "impairedWater" OR DELETE OR TRUNCATE'))
+		AS t WHERE with_triggers
 	LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_trigger
 						WHERE tgname = 'violations_invalidate'
 						  AND tgrelid = format('%I', ref)::regclass) THEN
-			EXECUTE format('CREATE TRIGGER violations_invalidate
-							AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I
+			EXECUTE format('CREATE TRIGGER violations_invalidate AFTER %s ON %I
 							FOR EACH STATEMENT EXECUTE FUNCTION violations_invalidate()',
-						   ref);
+						   events, ref);
 		END IF;
 	END LOOP;
 
@@ -391,7 +446,7 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM "ViolationSeverityBand") THEN
 		INSERT INTO "ViolationSeverityBand" ("benchmarkType", "minRatio", "severity")
 		SELECT t, b.min_ratio, b.severity
-		  FROM unnest(enum_range(NULL::"BenchmarkType")) AS t,
+		  FROM unnest(ARRAY['NAL', 'MCL', 'CMC', 'CCC']) AS t,
 			   (VALUES (0::numeric, 'MODERATE'::"ViolationSeverity"),
 					   (2, 'CRITICAL')) AS b(min_ratio, severity);
 	END IF;
@@ -417,7 +472,8 @@ AS $$
 				'resolved', e."resolvedCount", 'dismissed', e."dismissedCount",
 				'low', e."lowCount", 'moderate', e."moderateCount",
 				'high', e."highCount", 'critical', e."criticalCount",
-				'facilityId', e."facilityId", 'pollutant', e."pollutant") AS j
+				'facilityId', e."facilityId", 'pollutant', e."pollutant",
+				'dismissed', e."dismissed") AS j
 		  FROM "ViolationEvent" e
 		 WHERE NOT e."legacy" AND e."count" > 0
 	), rv AS (
@@ -432,7 +488,8 @@ AS $$
 				'moderate', count(*) FILTER (WHERE v."severity" = 'MODERATE'),
 				'high', count(*) FILTER (WHERE v."severity" = 'HIGH'),
 				'critical', count(*) FILTER (WHERE v."severity" = 'CRITICAL'),
-				'facilityId', min(v."facilityId"), 'pollutant', min(v."pollutantKey")) AS j
+				'facilityId', min(v."facilityId"), 'pollutant', min(v."pollutantKey"),
+				'dismissed', bool_and(v."status" = 'DISMISSED')) AS j
 		  FROM "ViolationSample" v
 		 GROUP BY v."eventId"
 	), mo AS (
@@ -551,6 +608,50 @@ BEGIN
 END
 $$;
 
+-- The settings are cached with the benchmarks.
+CREATE TRIGGER violations_invalidate
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "ViolationSettings"
+	FOR EACH STATEMENT EXECUTE FUNCTION violations_invalidate();
+CREATE TRIGGER violations_invalidate
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "ViolationSeverityBand"
+	FOR EACH STATEMENT EXECUTE FUNCTION violations_invalidate();
+
+/*
+ * After a restore.  pg_restore runs CREATE EXTENSION before the app's tables
+ * exist, copies the data, then re-creates the triggers that pg_dump saw on
+ * the app's tables, the detection trigger among them.  That moment, when all
+ * the data and primary keys are back, is when the foreign keys into the
+ * app's tables can be added again: this event trigger calls
+ * violations_attach() then.  If that fails (a parallel restore that has not
+ * made a primary key yet), it warns and leaves violations_attach() to run by
+ * hand; the restore itself goes on.
+ */
+CREATE FUNCTION violations_on_create_trigger()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() c
+				WHERE c.object_type = 'trigger'
+				  AND c.object_identity LIKE 'violations_detect_insert on %')
+	   AND NOT EXISTS (SELECT 1 FROM pg_constraint
+						WHERE conname = 'ViolationSample_esmrSampleId_fkey'
+						  AND conrelid = '"ViolationSample"'::regclass) THEN
+		BEGIN
+			PERFORM violations_attach(with_triggers => false);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'violations: could not re-attach to the app''s tables: %', SQLERRM
+				USING HINT = 'Run SELECT violations_attach(); once the restore has finished.';
+		END;
+	END IF;
+END
+$$;
+
+CREATE EVENT TRIGGER violations_after_restore ON ddl_command_end
+	WHEN TAG IN ('CREATE TRIGGER')
+	EXECUTE FUNCTION violations_on_create_trigger();
+
 -- ---------------------------------------------------------------- legacy rows
 
 DO $$
@@ -559,22 +660,24 @@ BEGIN
 		-- the legacy figures stay until the event's first violation replaces them
 		INSERT INTO @extschema@."ViolationEvent"
 			("id", "facilityId", "pollutant", "reportingYear", "firstDate", "lastDate",
-			 "count", "maxRatio", "impairedWater", "dismissed", "legacy")
+			 "count", "maxRatio", "impairedWater", "dismissed", "legacy", "legacyDismissed")
 		SELECT "id", "facilityId", "pollutant", "reportingYear", "firstDate", "lastDate",
-			   "count", "maxRatio", "impairedWater", "dismissed", true
+			   "count", "maxRatio", "impairedWater", "dismissed", true, "dismissed"
 		  FROM @extschema@."ViolationEvent_legacy";
 		IF to_regclass('@extschema@."Alert"') IS NOT NULL THEN
 			ALTER TABLE @extschema@."Alert" DROP CONSTRAINT IF EXISTS "Alert_violationEventId_fkey";
 		END IF;
 		DROP TABLE @extschema@."ViolationEvent_legacy";
 	END IF;
-	IF to_regclass('@extschema@."Alert"') IS NOT NULL AND NOT EXISTS (
-		SELECT 1 FROM pg_catalog.pg_constraint
-		 WHERE conname = 'Alert_violationEventId_fkey'
-		   AND conrelid = '@extschema@."Alert"'::regclass) THEN
-		ALTER TABLE @extschema@."Alert" ADD CONSTRAINT "Alert_violationEventId_fkey"
-			FOREIGN KEY ("violationEventId") REFERENCES @extschema@."ViolationEvent" ("id")
-			ON DELETE SET NULL ON UPDATE CASCADE;
+	-- (nested: a ::regclass constant is resolved even when the AND is false)
+	IF to_regclass('@extschema@."Alert"') IS NOT NULL THEN
+		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
+						WHERE conname = 'Alert_violationEventId_fkey'
+						  AND conrelid = to_regclass('@extschema@."Alert"')) THEN
+			ALTER TABLE @extschema@."Alert" ADD CONSTRAINT "Alert_violationEventId_fkey"
+				FOREIGN KEY ("violationEventId") REFERENCES @extschema@."ViolationEvent" ("id")
+				ON DELETE SET NULL ON UPDATE CASCADE;
+		END IF;
 	END IF;
 	IF to_regclass('@extschema@."ESMRSample"') IS NOT NULL THEN
 		PERFORM @extschema@.violations_attach();

@@ -68,16 +68,13 @@ typedef struct VMonthDelta
 	int32		severity[VSEV_COUNT];
 } VMonthDelta;
 
-/* Samples that could not be evaluated, grouped by cause. */
+/* A sample that could not be evaluated against a benchmark. */
 typedef struct VSkip
 {
-	VSkipReason reason;
+	Datum		sampleId;		/* text */
 	VBenchmark *benchmark;
-	char	   *pollutantKey;
-	char	   *units;
-	int64		count;
-	Datum		example;
-	struct VSkip *next;
+	VSkipReason reason;
+	char	   *units;			/* normalised sample units */
 } VSkip;
 
 struct VWriter
@@ -88,6 +85,8 @@ struct VWriter
 	VViolation *violations;
 	int			nviolations;
 	VSkip	   *skips;
+	int			nskips;
+	bool		backfill;		/* evaluating samples stored before the extension */
 	int64		written;
 };
 
@@ -113,13 +112,12 @@ static SPIPlanPtr skip_plan = NULL;
 	"  \"count\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"count\" END + excluded.\"count\"," \
 	"  \"maxRatio\" = CASE WHEN e.\"legacy\" THEN excluded.\"maxRatio\"" \
 	"   ELSE greatest(e.\"maxRatio\", excluded.\"maxRatio\") END," \
-	"  \"openCount\" = CASE WHEN e.\"legacy\" AND e.\"dismissed\" THEN 0" \
-	"   WHEN e.\"legacy\" THEN excluded.\"openCount\"" \
-	"   ELSE e.\"openCount\" + excluded.\"openCount\" END," \
+	"  \"openCount\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"openCount\" END" \
+	"   + CASE WHEN $14 AND e.\"legacyDismissed\" THEN 0 ELSE excluded.\"count\" END," \
 	"  \"underReviewCount\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"underReviewCount\" END," \
 	"  \"resolvedCount\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"resolvedCount\" END," \
-	"  \"dismissedCount\" = CASE WHEN e.\"legacy\" AND e.\"dismissed\" THEN excluded.\"count\"" \
-	"   WHEN e.\"legacy\" THEN 0 ELSE e.\"dismissedCount\" END," \
+	"  \"dismissedCount\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"dismissedCount\" END" \
+	"   + CASE WHEN $14 AND e.\"legacyDismissed\" THEN excluded.\"count\" ELSE 0 END," \
 	"  \"lowCount\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"lowCount\" END + excluded.\"lowCount\"," \
 	"  \"moderateCount\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"moderateCount\" END" \
 	"   + excluded.\"moderateCount\"," \
@@ -127,11 +125,12 @@ static SPIPlanPtr skip_plan = NULL;
 	"  \"criticalCount\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"criticalCount\" END" \
 	"   + excluded.\"criticalCount\"," \
 	"  \"impairedWater\" = excluded.\"impairedWater\"," \
-	"  \"dismissed\" = e.\"legacy\" AND e.\"dismissed\"," \
+	"  \"dismissed\" = $14 AND e.\"legacyDismissed\" AND (e.\"legacy\" OR" \
+	"   e.\"openCount\" + e.\"underReviewCount\" + e.\"resolvedCount\" = 0)," \
 	"  \"legacy\" = false," \
 	"  \"updatedAt\" = CURRENT_TIMESTAMP" \
 	" RETURNING \"id\", \"facilityId\", \"facilityPlaceId\", \"pollutant\", \"reportingYear\"," \
-	"  \"dismissed\""
+	"  $14 AND \"legacyDismissed\""
 
 #define EVENT_COLUMNS \
 	" (\"facilityId\", \"facilityPlaceId\", \"pollutant\", \"reportingYear\", \"firstDate\"," \
@@ -163,7 +162,7 @@ prepare_plans(VRefCache *cache)
 		Oid			types[] = {TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 							   DATEARRAYOID, DATEARRAYOID, INT4ARRAYOID, NUMERICARRAYOID,
 							   INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
-		BOOLARRAYOID};
+		BOOLARRAYOID, BOOLOID};
 
 		query = psprintf("WITH d AS ("
 						 " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
@@ -227,12 +226,16 @@ prepare_plans(VRefCache *cache)
 	}
 	{
 		Oid			types[] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID};
+		TEXTARRAYOID, TEXTARRAYOID};
 
-		query = psprintf("INSERT INTO %s (\"reason\", \"pollutantKey\", \"benchmarkId\","
-						 " \"sampleUnits\", \"benchmarkUnits\", \"sampleCount\", \"exampleSampleId\")"
-						 " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7)",
-						 viol_qualified(nsp, "ViolationSkipLog"));
+		/* evaluating a sample again (the backfill) must not count it twice */
+		query = psprintf("INSERT INTO %s (\"esmrSampleId\", \"benchmarkId\", \"reason\","
+						 " \"pollutantKey\", \"sampleUnits\", \"benchmarkUnits\")"
+						 " SELECT * FROM unnest($1, $2, $3, $4, $5, $6)"
+						 " ON CONFLICT (\"esmrSampleId\", \"benchmarkId\") DO UPDATE SET"
+						 "  \"reason\" = excluded.\"reason\", \"sampleUnits\" = excluded.\"sampleUnits\","
+						 "  \"benchmarkUnits\" = excluded.\"benchmarkUnits\"",
+						 viol_qualified(nsp, "ViolationSkip"));
 		skip_plan = viol_prepare_kept(query, lengthof(types), types);
 	}
 	plans_nspid = cache->nspid;
@@ -255,16 +258,21 @@ writer_reset(VWriter *w)
 							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 	w->violations = MemoryContextAlloc(w->cxt, sizeof(VViolation) * VIOL_CHUNK);
 	w->nviolations = 0;
-	w->skips = NULL;
+	w->skips = MemoryContextAlloc(w->cxt, sizeof(VSkip) * VIOL_CHUNK);
+	w->nskips = 0;
 }
 
-/* Creates a writer whose memory is a child of parent. */
+/*
+ * Creates a writer whose memory is a child of parent.  backfill: the samples
+ * predate the extension (a dismissed legacy event then covers them).
+ */
 VWriter *
-viol_writer_create(VRefCache *cache, MemoryContext parent)
+viol_writer_create(VRefCache *cache, MemoryContext parent, bool backfill)
 {
 	VWriter    *w = MemoryContextAllocZero(parent, sizeof(VWriter));
 
 	w->cache = cache;
+	w->backfill = backfill;
 	w->cxt = AllocSetContextCreate(parent, "violations chunk", ALLOCSET_DEFAULT_SIZES);
 	writer_reset(w);
 	return w;
@@ -355,32 +363,20 @@ viol_writer_add(VWriter *w, Datum sampleId, VBenchmark *benchmark, VFacility *fa
 
 /*
  * viol_writer_skip
- *		Counts a sample that could not be evaluated, grouped by cause.
+ *		Records a sample that could not be evaluated against a benchmark.
  */
 void
 viol_writer_skip(VWriter *w, VSkipReason reason, VBenchmark *benchmark,
-				 const char *pollutantKey, const char *sampleUnits, Datum sampleId)
+				 const char *sampleUnits, Datum sampleId)
 {
-	VSkip	   *s;
+	VSkip	   *k = &w->skips[w->nskips++];
 
-	for (s = w->skips; s != NULL; s = s->next)
-	{
-		if (s->reason == reason && s->benchmark == benchmark &&
-			strcmp(s->units, sampleUnits) == 0 && strcmp(s->pollutantKey, pollutantKey) == 0)
-		{
-			s->count++;
-			return;
-		}
-	}
-	s = MemoryContextAllocZero(w->cxt, sizeof(VSkip));
-	s->reason = reason;
-	s->benchmark = benchmark;
-	s->pollutantKey = MemoryContextStrdup(w->cxt, pollutantKey);
-	s->units = MemoryContextStrdup(w->cxt, sampleUnits);
-	s->count = 1;
-	s->example = chunk_datum(w, sampleId, -1);
-	s->next = w->skips;
-	w->skips = s;
+	k->sampleId = chunk_datum(w, sampleId, -1);
+	k->benchmark = benchmark;
+	k->reason = reason;
+	k->units = MemoryContextStrdup(w->cxt, sampleUnits);
+	if (w->nskips >= VIOL_CHUNK)
+		writer_flush(w);
 }
 
 /* A one-dimensional array of n datums of element type elemtype. */
@@ -417,7 +413,7 @@ write_events(VWriter *w)
 	long		n = hash_get_num_entries(w->events);
 	Datum	   *cols[13];
 	bool	   *fid_nulls = palloc(sizeof(bool) * n);
-	Datum		args[13];
+	Datum		args[14];
 	HASH_SEQ_STATUS seq;
 	VEventDelta *ev;
 	int			i = 0;
@@ -447,6 +443,7 @@ write_events(VWriter *w)
 	}
 	for (c = 0; c < 13; c++)
 		args[c] = make_array(cols[c], c == 0 ? fid_nulls : NULL, (int) n, elemtypes[c]);
+	args[13] = BoolGetDatum(w->backfill);
 	execute(event_plan, args, SPI_OK_SELECT);
 
 	/* match each returned row to its delta by key */
@@ -459,7 +456,7 @@ write_events(VWriter *w)
 		char	   *pollutant = SPI_getvalue(tup, desc, 4);
 		char	   *year = SPI_getvalue(tup, desc, 5);
 		bool		isnull;
-		bool		dismissed = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		bool		dismissed = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));	/* legacy */
 		char	   *keystr;
 		VStrKey		key;
 
@@ -601,41 +598,36 @@ write_monthly(VWriter *w)
 	execute(monthly_plan, args, SPI_OK_INSERT);
 }
 
-/* Logs the chunk's unevaluable samples, one row per cause. */
+/* Records the chunk's unevaluable samples. */
 static void
 write_skips(VWriter *w)
 {
-	VSkip	   *s;
-	int			n = 0;
+	int			n = w->nskips;
 	int			i;
 	int			c;
-	Datum	   *cols[7];
-	bool	   *bench_nulls;
-	Datum		args[7];
-	static const Oid elemtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID,
-	TEXTOID};
+	Datum	   *cols[6];
+	Datum		args[6];
+	Datum		reason_text[VSKIP_COUNT];
 
-	for (s = w->skips; s != NULL; s = s->next)
-		n++;
 	if (n == 0)
 		return;
-	for (c = 0; c < 7; c++)
+	for (c = 0; c < VSKIP_COUNT; c++)
+		reason_text[c] = CStringGetTextDatum(viol_skip_names[c]);
+	for (c = 0; c < 6; c++)
 		cols[c] = palloc(sizeof(Datum) * n);
-	bench_nulls = palloc(sizeof(bool) * n);
-	for (s = w->skips, i = 0; s != NULL; s = s->next, i++)
+	for (i = 0; i < n; i++)
 	{
-		bench_nulls[i] = (s->benchmark == NULL);
-		cols[0][i] = CStringGetTextDatum(viol_skip_names[s->reason]);
-		cols[1][i] = CStringGetTextDatum(s->pollutantKey);
-		cols[2][i] = s->benchmark ? CStringGetTextDatum(s->benchmark->id) : (Datum) 0;
-		cols[3][i] = CStringGetTextDatum(s->units);
-		cols[4][i] = s->benchmark ? CStringGetTextDatum(s->benchmark->units) : (Datum) 0;
-		cols[5][i] = Int64GetDatum(s->count);
-		cols[6][i] = s->example;
+		VSkip	   *k = &w->skips[i];
+
+		cols[0][i] = k->sampleId;
+		cols[1][i] = CStringGetTextDatum(k->benchmark->id);
+		cols[2][i] = reason_text[k->reason];
+		cols[3][i] = CStringGetTextDatum(k->benchmark->pollutantKey);
+		cols[4][i] = CStringGetTextDatum(k->units);
+		cols[5][i] = CStringGetTextDatum(k->benchmark->units);
 	}
-	for (c = 0; c < 7; c++)
-		args[c] = make_array(cols[c], (c == 2 || c == 4) ? bench_nulls : NULL, n,
-							 elemtypes[c]);
+	for (c = 0; c < 6; c++)
+		args[c] = make_array(cols[c], NULL, n, TEXTOID);
 	execute(skip_plan, args, SPI_OK_INSERT);
 }
 
@@ -645,7 +637,7 @@ writer_flush(VWriter *w)
 {
 	MemoryContext old;
 
-	if (w->nviolations == 0 && w->skips == NULL)
+	if (w->nviolations == 0 && w->nskips == 0)
 		return;
 	prepare_plans(w->cache);
 	old = MemoryContextSwitchTo(w->cxt);

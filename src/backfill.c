@@ -101,7 +101,7 @@ violations_backfill_batch(PG_FUNCTION_ARGS)
 	nrows = (int64) SPI_processed;
 	done_attr = rows->tupdesc->natts;
 
-	state = viol_detect_begin(nspid, rows->tupdesc);
+	state = viol_detect_begin(nspid, rows->tupdesc, true);
 	slot = MakeSingleTupleTableSlot(rows->tupdesc, &TTSOpsHeapTuple);
 	for (i = 0; i < (uint64) nrows; i++)
 	{

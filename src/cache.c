@@ -33,6 +33,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/snapmgr.h"
 
 #include "violations.h"
 
@@ -188,14 +189,27 @@ resolve_relids(Oid nspid)
 		loc_relids[i] = get_relname_relid(loc_tables[i], nspid);
 }
 
-/* Runs a read-only query for the cache loaders; errors if it fails. */
+/*
+ * Runs a read-only query for the cache loaders; errors if it fails.
+ *
+ * It reads with the latest snapshot, not the transaction's: the cache
+ * outlives the transaction, and an invalidation that arrived before the
+ * statement's snapshot was taken must not be answered with older data (a
+ * REPEATABLE READ transaction would otherwise cache what it saw at its start).
+ */
 static void
 run_query(const char *query)
 {
-	int			rc = SPI_execute(query, true, 0);
+	SPIPlanPtr	plan = SPI_prepare(query, 0, NULL);
+	int			rc;
 
+	if (plan == NULL)
+		elog(ERROR, "violations: SPI_prepare failed for \"%s\"", query);
+	rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							  true, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "violations: cache query failed: %s", SPI_result_code_string(rc));
+	SPI_freeplan(plan);
 }
 
 /* The value of column col of row i of the last SPI result, as a C string. */
@@ -495,7 +509,9 @@ viol_lookup_location(VRefCache *cache, int32 locationPlaceId)
 		pfree(query);
 	}
 	arg = Int32GetDatum(locationPlaceId);
-	rc = SPI_execute_plan(loc_plan, &arg, NULL, true, 1);
+	/* the latest snapshot, for the reason given at run_query */
+	rc = SPI_execute_snapshot(loc_plan, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							  true, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "violations: location lookup failed: %s", SPI_result_code_string(rc));
 

@@ -50,6 +50,12 @@ struct VDetectState
 static Oid	qualifier_type = InvalidOid;
 static Oid	qualifier_oids[VQUAL_UNKNOWN];
 
+static int	evaluate(VDetectState *state, TupleTableSlot *slot, VParameter *param,
+					 VQualifier qual, Datum result, DateADT date, VUnit *unit,
+					 Datum sampleId);
+static void skip_all(VDetectState *state, VParameter *param, VQualifier qual,
+					 VSkipReason reason, const char *units, Datum sampleId);
+
 /* Finds a column of the sample row by name; errors if the app's table lacks it. */
 static AttrNumber
 sample_attr(TupleDesc tupdesc, const char *name)
@@ -189,17 +195,17 @@ numeric_positive(Datum n)
 /*
  * viol_detect_begin
  *		Starts a detection pass over rows shaped like tupdesc, in schema nspid.
- *		Must run inside SPI; everything it allocates lives in the current
- *		memory context.
+ *		backfill: the rows predate the extension.  Must run inside SPI;
+ *		everything it allocates lives in the current memory context.
  */
 VDetectState *
-viol_detect_begin(Oid nspid, TupleDesc tupdesc)
+viol_detect_begin(Oid nspid, TupleDesc tupdesc, bool backfill)
 {
 	VDetectState *state = palloc0(sizeof(VDetectState));
 
 	state->cache = viol_refcache_pin(nspid);
 	viol_sample_attrs(&state->attrs, tupdesc);
-	state->writer = viol_writer_create(state->cache, CurrentMemoryContext);
+	state->writer = viol_writer_create(state->cache, CurrentMemoryContext, backfill);
 	state->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "violations sample",
 										  ALLOCSET_DEFAULT_SIZES);
 	return state;
@@ -216,7 +222,6 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 	const VSampleAttrs *a = &state->attrs;
 	VRefCache  *cache = state->cache;
 	VParameter *param;
-	VFacility  *facility;
 	VQualifier	qual;
 	Datum		d;
 	text	   *t;
@@ -225,7 +230,6 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 	DateADT		date;
 	VUnit		unit;
 	int			found = 0;
-	int			i;
 	MemoryContext old;
 
 	state->samples++;
@@ -270,19 +274,65 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 		|| numeric_is_inf(DatumGetNumeric(result))
 #endif
 		)
-	{
-		viol_writer_skip(state->writer, VSKIP_NAN, NULL,
-						 param->benchmarks[0]->pollutantKey, unit.norm, sampleId);
-		goto done;
-	}
-	if (DATE_NOT_FINITE(date))
-	{
-		viol_writer_skip(state->writer, VSKIP_DATE, NULL,
-						 param->benchmarks[0]->pollutantKey, unit.norm, sampleId);
-		goto done;
-	}
+		skip_all(state, param, qual, VSKIP_NAN, unit.norm, sampleId);
+	else if (DATE_NOT_FINITE(date))
+		skip_all(state, param, qual, VSKIP_DATE, unit.norm, sampleId);
+	else
+		found = evaluate(state, slot, param, qual, result, date, &unit, sampleId);
 
-	facility = NULL;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(state->rowcxt);
+	return found;
+}
+
+/* Whether benchmark b applies to a result with qualifier qual. */
+static inline bool
+applies(const VBenchmark *b, VQualifier qual)
+{
+	/* ">" and ">=" bound the true value from below only */
+	return !(b->isMinimum && (qual == VQUAL_GT || qual == VQUAL_GE));
+}
+
+/* Records a sample that cannot be evaluated at all, against each benchmark. */
+static void
+skip_all(VDetectState *state, VParameter *param, VQualifier qual, VSkipReason reason,
+		 const char *units, Datum sampleId)
+{
+	int			i;
+
+	for (i = 0; i < param->nbenchmarks; i++)
+		if (applies(param->benchmarks[i], qual))
+			viol_writer_skip(state->writer, reason, param->benchmarks[i], units, sampleId);
+}
+
+/*
+ * The exceedance ratio a / b rounded half up to 4 decimal places, exactly:
+ * floor((2 * a * 10^4 + b) / (2 * b)) / 10^4, for a, b > 0.  (numeric_div
+ * rounds to a scale of its own choosing first, which could round twice.)
+ */
+static Datum
+ratio_of(Datum a, Datum b)
+{
+	Datum		two = DirectFunctionCall1(int4_numeric, Int32GetDatum(2));
+	Datum		num;
+	Datum		den;
+
+	num = DirectFunctionCall2(numeric_mul, two, viol_scale_numeric(a, 4));
+	num = DirectFunctionCall2(numeric_add, num, b);
+	den = DirectFunctionCall2(numeric_mul, two, b);
+	return viol_scale_numeric(DirectFunctionCall2(numeric_div_trunc, num, den), -4);
+}
+
+/* Evaluates a sample's finite result against each benchmark of its parameter. */
+static int
+evaluate(VDetectState *state, TupleTableSlot *slot, VParameter *param, VQualifier qual,
+		 Datum result, DateADT date, VUnit *unit, Datum sampleId)
+{
+	const VSampleAttrs *a = &state->attrs;
+	VFacility  *facility = NULL;
+	int			found = 0;
+	int			i;
+
 	for (i = 0; i < param->nbenchmarks; i++)
 	{
 		VBenchmark *b = param->benchmarks[i];
@@ -291,19 +341,16 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 		int			exponent;
 		int			cmp;
 
-		/* ">" and ">=" bound the true value from below only */
-		if (b->isMinimum && (qual == VQUAL_GT || qual == VQUAL_GE))
+		if (!applies(b, qual))
 			continue;
 		if (!b->valuePositive)
 		{
-			viol_writer_skip(state->writer, VSKIP_BENCHMARK_VALUE, b, b->pollutantKey,
-							 unit.norm, sampleId);
+			viol_writer_skip(state->writer, VSKIP_BENCHMARK_VALUE, b, unit->norm, sampleId);
 			continue;
 		}
-		if (!viol_unit_factor(&unit, &b->unit, &exponent))
+		if (!viol_unit_factor(unit, &b->unit, &exponent))
 		{
-			viol_writer_skip(state->writer, VSKIP_UNITS, b, b->pollutantKey,
-							 unit.norm, sampleId);
+			viol_writer_skip(state->writer, VSKIP_UNITS, b, unit->norm, sampleId);
 			continue;
 		}
 		measured = viol_scale_numeric(result, exponent);
@@ -314,25 +361,23 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 				continue;
 			if (!numeric_positive(measured))
 			{
-				viol_writer_skip(state->writer, VSKIP_NONPOSITIVE, b, b->pollutantKey,
-								 unit.norm, sampleId);
+				viol_writer_skip(state->writer, VSKIP_NONPOSITIVE, b, unit->norm, sampleId);
 				continue;
 			}
-			ratio = DirectFunctionCall2(numeric_div, b->value, measured);
+			ratio = ratio_of(b->value, measured);
 		}
 		else
 		{
 			if (cmp <= 0)
 				continue;
-			ratio = DirectFunctionCall2(numeric_div, measured, b->value);
+			ratio = ratio_of(measured, b->value);
 		}
-		ratio = DirectFunctionCall2(numeric_round, ratio, Int32GetDatum(4));
 
 		if (facility == NULL)
 		{
 			int32		loc = DatumGetInt32(slot->tts_values[a->locationPlaceId - 1]);
 
-			facility = viol_lookup_location(cache, loc);
+			facility = viol_lookup_location(state->cache, loc);
 			if (facility == NULL)
 				break;			/* the location's foreign key makes this impossible */
 		}
@@ -341,10 +386,6 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 						severity_of(b, measured));
 		found++;
 	}
-
-done:
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(state->rowcxt);
 	return found;
 }
 

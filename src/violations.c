@@ -85,7 +85,7 @@ violations_detect(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "violations_detect: SPI_connect failed");
 
-	state = viol_detect_begin(RelationGetNamespace(rel), tupdesc);
+	state = viol_detect_begin(RelationGetNamespace(rel), tupdesc, false);
 	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 	{
 		/* kept for measuring against the statement trigger (docs/PERFORMANCE.md) */

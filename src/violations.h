@@ -188,7 +188,7 @@ extern const char *const viol_skip_names[VSKIP_COUNT];
 typedef struct VDetectState VDetectState;
 
 extern void viol_sample_attrs(VSampleAttrs *attrs, TupleDesc tupdesc);
-extern VDetectState *viol_detect_begin(Oid nspid, TupleDesc tupdesc);
+extern VDetectState *viol_detect_begin(Oid nspid, TupleDesc tupdesc, bool backfill);
 extern int	viol_detect_sample(VDetectState *state, TupleTableSlot *slot);
 extern int64 viol_detect_end(VDetectState *state);
 extern char *viol_reporting_year(DateADT date, int startMonth);
@@ -212,13 +212,14 @@ typedef struct VViolation
 
 typedef struct VWriter VWriter;
 
-extern VWriter *viol_writer_create(VRefCache *cache, MemoryContext parent);
+extern VWriter *viol_writer_create(VRefCache *cache, MemoryContext parent,
+									bool backfill);
 extern void viol_writer_add(VWriter *writer, Datum sampleId, VBenchmark *benchmark,
 							VFacility *facility, DateADT detectedAt,
 							Datum measured, Datum ratio, int severity);
 extern void viol_writer_skip(VWriter *writer, VSkipReason reason,
-							 VBenchmark *benchmark, const char *pollutantKey,
-							 const char *sampleUnits, Datum sampleId);
+							 VBenchmark *benchmark, const char *sampleUnits,
+							 Datum sampleId);
 extern int64 viol_writer_finish(VWriter *writer);
 
 #endif							/* VIOLATIONS_H */
