@@ -126,6 +126,9 @@ CREATE UNIQUE INDEX "ViolationEvent_facilityPlaceId_reportingYear_pollutant_key"
 -- Pollutant summary: "TSS violations occurred at 15 facilities in 2024".
 CREATE INDEX "ViolationEvent_pollutant_reportingYear_idx"
 	ON "ViolationEvent" ("pollutant", "reportingYear");
+-- Year-wide dashboards: "top facilities in 2025", "all pollutants in 2025".
+CREATE INDEX "ViolationEvent_reportingYear_idx"
+	ON "ViolationEvent" ("reportingYear");
 -- Relinking an eSMR facility finds its events by place id.
 CREATE INDEX "ViolationEvent_facilityPlaceId_idx"
 	ON "ViolationEvent" ("facilityPlaceId");
