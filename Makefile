@@ -37,3 +37,7 @@ test:
 # The main job: a throwaway cluster, the real benchmarks, generated data, dashboards.
 demo:
 	test/demo.sh
+
+# Ingest cost with detection on vs off, same run (see docs/PERFORMANCE.md).
+bench:
+	bench/ingest.sh
