@@ -343,7 +343,9 @@ refcache_load(MemoryContext cxt, Oid nspid)
 											  DirectFunctionCall1(int4_numeric,
 																  Int32GetDatum(0)))) > 0;
 		b->units = spi_string(i, 6, cxt);
+		old = MemoryContextSwitchTo(cxt);
 		viol_parse_units(b->units, strlen(b->units), &b->unit);
+		MemoryContextSwitchTo(old);
 		for (j = 0; j < nbands; j++)
 		{
 			if (strcmp(band_type[j], b->typeName) != 0)

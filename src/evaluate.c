@@ -157,6 +157,9 @@ viol_reporting_year(DateADT date, int startMonth)
 	int			day;
 
 	j2date(date + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	/* j2date counts 1 BC as year 0; extract(year ...) says -1, and so do we */
+	if (year <= 0)
+		year--;
 	if (startMonth <= 1)
 		return psprintf("%d", year);
 	if (month < startMonth)

@@ -46,11 +46,12 @@ static Datum powers_of_ten[2 * VIOL_MAX_EXPONENT + 1];
 
 /*
  * viol_parse_units
- *		Normalise and classify a units string of len bytes.
+ *		Normalise and classify a units string of len bytes; the normalised
+ *		spelling is allocated in the current memory context.
  *
- * Strings too long to be a unit we know are kept truncated; they can only
- * be VUNIT_OTHER, and two such strings then compare on their prefix, which
- * is harmless because the column holding them is varchar(50).
+ * Normalising never lengthens a string (µ is two bytes, "mc" two letters,
+ * and each becomes one u), and it only ever rewrites ASCII bytes and whole
+ * characters, so the result is valid in the database encoding.
  */
 void
 viol_parse_units(const char *s, int len, VUnit *unit)
@@ -61,13 +62,12 @@ viol_parse_units(const char *s, int len, VUnit *unit)
 
 	unit->family = VUNIT_OTHER;
 	unit->exponent = 0;
+	unit->norm = palloc(len + 1);
 
 	for (; s < end; s++)
 	{
 		unsigned char c = (unsigned char) *s;
 
-		if (n >= VIOL_UNITS_LEN - 1)
-			break;
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
 			continue;			/* trimming and removing spaces alike */
 		/* MICRO SIGN U+00B5 and GREEK SMALL LETTER MU U+03BC, in UTF-8 */

@@ -31,9 +31,6 @@
  * ----------------------------------------------------------------
  */
 
-/* Longest units string we compare; the app's columns are varchar(50). */
-#define VIOL_UNITS_LEN		64
-
 typedef enum VUnitFamily
 {
 	VUNIT_OTHER,				/* converts only to the identical string */
@@ -45,7 +42,7 @@ typedef struct VUnit
 {
 	VUnitFamily family;
 	int			exponent;		/* VUNIT_MASS_CONC: power of ten of g/L */
-	char		norm[VIOL_UNITS_LEN];	/* normalised spelling */
+	char	   *norm;			/* normalised spelling, palloc'd */
 } VUnit;
 
 extern void viol_parse_units(const char *s, int len, VUnit *unit);
