@@ -192,12 +192,11 @@ prepare_plans(VRefCache *cache)
 						 " \"facilityPlaceId\", \"facilityId\", \"pollutantKey\", \"benchmarkType\","
 						 " \"detectedAt\", \"measuredValue\", \"benchmarkValue\", \"units\","
 						 " \"exceedanceRatio\", \"severity\", \"status\")"
-						 " SELECT sid, bid, eid, fpid, fid, pk, bt::%s, dt, mv, bv, u, r,"
+						 " SELECT sid, bid, eid, fpid, fid, pk, bt, dt, mv, bv, u, r,"
 						 "  sev::%s, st::%s"
 						 " FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 						 "  AS u(sid, bid, eid, fpid, fid, pk, bt, dt, mv, bv, u, r, sev, st)",
 						 viol_qualified(nsp, "ViolationSample"),
-						 viol_qualified(nsp, "BenchmarkType"),
 						 viol_qualified(nsp, "ViolationSeverity"),
 						 viol_qualified(nsp, "ViolationStatus"));
 		sample_plan = viol_prepare_kept(query, lengthof(types), types);
