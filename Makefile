@@ -10,7 +10,9 @@ OBJS = \
 	src/cache.o \
 	src/evaluate.o \
 	src/aggregate.o \
-	src/backfill.o
+	src/backfill.o \
+	src/reevaluate.o \
+	src/status.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 

@@ -36,6 +36,7 @@ CREATE TABLE bench_one AS
 SELECT row_number() OVER () AS i, "locationPlaceId", "parameterId", "samplingDate",
 	   "samplingTime", "qualifier", "result", "units"
   FROM bench_src TABLESAMPLE SYSTEM (20) LIMIT 50000;
+ALTER TABLE bench_one ADD PRIMARY KEY (i);
 SQL
 chmod 777 "$CLUSTER_DIR"
 COPYFILE=$CLUSTER_DIR/bench_src.copy

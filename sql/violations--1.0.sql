@@ -324,6 +324,7 @@ AS $$
 DECLARE
 	missing text;
 	ref text;
+	ref_name text;
 	events text;
 BEGIN
 	SELECT string_agg(t, ', ') INTO missing
@@ -423,6 +424,30 @@ BEGIN
 			FOR EACH STATEMENT EXECUTE FUNCTION violations_detect();
 	END IF;
 
+	-- changes after the fact (docs/DETECTION.md, "Changes after the fact")
+	FOR ref, ref_name, events IN SELECT * FROM (VALUES
+		('ESMRSample', 'violations_reevaluate_samples',
+		 'AFTER UPDATE ON "ESMRSample" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_sample_update()'),
+		('PollutantBenchmark', 'violations_reevaluate_benchmark_insert',
+		 'AFTER INSERT ON "PollutantBenchmark" REFERENCING NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_benchmark_change()'),
+		('PollutantBenchmark', 'violations_reevaluate_benchmark_update',
+		 'AFTER UPDATE ON "PollutantBenchmark" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_benchmark_change()'),
+		('ESMRParameter', 'violations_reevaluate_parameter',
+		 'AFTER UPDATE ON "ESMRParameter" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_parameter_update()'),
+		('Facility', 'violations_rekey_facility_insert',
+		 'AFTER INSERT ON "Facility" REFERENCING NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_facility_change()'),
+		('Facility', 'violations_rekey_facility_update',
+		 'AFTER UPDATE ON "Facility" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_facility_change()'),
+		('Facility', 'violations_rekey_facility_delete',
+		 'BEFORE DELETE ON "Facility" FOR EACH ROW EXECUTE FUNCTION violations_on_facility_delete()'))
+		AS t(tbl, name, def) WHERE with_triggers
+	LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_trigger
+						WHERE tgname = ref_name AND tgrelid = format('%I', ref)::regclass) THEN
+			EXECUTE format('CREATE TRIGGER %I %s', ref_name, events);
+		END IF;
+	END LOOP;
+
 	/*
 	 * Lookups cached in backend memory are dropped when these change.  A new
 	 * location cannot be in the cache yet, so inserting one needs no
@@ -459,14 +484,18 @@ $$;
 
 /*
  * Every aggregate row that differs from a recomputation over "ViolationSample"
- * (none when all is right).  Legacy event rows that no violation has reached
- * yet hold the old table's figures and are left out.
+ * (none when all is right), and every violation filed under the wrong event
+ * or the wrong Facility.  Legacy event rows that no violation has reached yet
+ * hold the old table's figures and are left out.  (PL/pgSQL, so that it can
+ * be created before the app's tables exist.)
  */
 CREATE FUNCTION violations_check_aggregates()
 RETURNS TABLE (aggregate text, key text, stored jsonb, recomputed jsonb)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+BEGIN
+	RETURN QUERY
 	WITH ev AS (
 		SELECT e."id", jsonb_build_object(
 				'count', e."count", 'firstDate', e."firstDate", 'lastDate', e."lastDate",
@@ -533,8 +562,15 @@ AS $$
 					ELSE e."facilityId" IS NULL AND e."facilityPlaceId" = v."facilityPlaceId" END
 		 WHERE e."id" IS DISTINCT FROM v."eventId"
 			OR v."facilityId" IS DISTINCT FROM ve."facilityId"
+	), links AS (
+		-- a sample's violation belongs to the Facility linked to its eSMR facility
+		SELECT v."id", jsonb_build_object('facilityId', v."facilityId") AS j,
+			   jsonb_build_object('facilityId', f."id") AS r
+		  FROM "ViolationSample" v
+		  LEFT JOIN "Facility" f ON f."esmrFacilityId" = v."facilityPlaceId"
+		 WHERE v."esmrSampleId" IS NOT NULL AND v."facilityId" IS DISTINCT FROM f."id"
 	)
-	SELECT 'ViolationEvent', coalesce(ev."id", rv."id"), ev.j, rv.j
+	SELECT 'ViolationEvent'::text, coalesce(ev."id", rv."id"), ev.j, rv.j
 	  FROM ev FULL JOIN rv ON rv."id" = ev."id"
 	 WHERE ev.j IS DISTINCT FROM rv.j
 	UNION ALL
@@ -543,6 +579,9 @@ AS $$
 	 WHERE mo.j IS DISTINCT FROM rm.j
 	UNION ALL
 	SELECT 'ViolationSample', keys."id", keys.j, keys.r FROM keys
+	UNION ALL
+	SELECT 'ViolationSample', links."id", links.j, links.r FROM links;
+END
 $$;
 
 /*
@@ -610,6 +649,725 @@ BEGIN
 		state."samplesDone", state."violationsFound";
 END
 $$;
+
+-- ---------------------------------------------------------------- changes after the fact
+
+/*
+ * What the detection rules give now for stored samples (C; writes nothing):
+ * "violation" rows with the facility and reporting year each belongs to, and
+ * "skip" rows for pairs that cannot be evaluated.
+ */
+CREATE TYPE violations_evaluation AS (
+	"kind"            text,
+	"esmrSampleId"    text,
+	"benchmarkId"     text,
+	"facilityPlaceId" integer,
+	"facilityId"      text,
+	"pollutantKey"    text,
+	"benchmarkType"   text,
+	"reportingYear"   text,
+	"detectedAt"      date,
+	"measuredValue"   numeric,
+	"benchmarkValue"  numeric,
+	"units"           text,
+	"exceedanceRatio" numeric,
+	"severity"        text,
+	"reason"          text,
+	"sampleUnits"     text
+);
+
+CREATE FUNCTION violations_evaluate(sample_ids text[])
+RETURNS SETOF violations_evaluation
+AS 'MODULE_PATHNAME', 'violations_evaluate'
+LANGUAGE C VOLATILE;
+
+-- The severity of an exceedance from the bands, decided on the exact ratio.
+CREATE FUNCTION violations_severity(benchmark_type text, is_minimum boolean,
+									measured numeric, benchmark_value numeric)
+RETURNS "ViolationSeverity"
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+	SELECT coalesce((
+		SELECT b."severity" FROM "ViolationSeverityBand" b
+		 WHERE b."benchmarkType" = benchmark_type
+		   AND CASE WHEN is_minimum THEN benchmark_value > b."minRatio" * measured
+					ELSE measured > b."minRatio" * benchmark_value END
+		 ORDER BY b."minRatio" DESC LIMIT 1), 'LOW')
+$$;
+
+/*
+ * Locks events in the order every writer takes them (those of a Facility by
+ * facilityId, then the others by facilityPlaceId; then year and pollutant),
+ * so that concurrent writers of shared events queue instead of deadlocking.
+ */
+CREATE FUNCTION violations_lock_events(event_ids text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	PERFORM 1 FROM "ViolationEvent" e
+	  WHERE e."id" = ANY (event_ids)
+	  ORDER BY e."facilityId" IS NULL, e."facilityId",
+			   CASE WHEN e."facilityId" IS NULL THEN e."facilityPlaceId" END,
+			   e."reportingYear", e."pollutant"
+	  FOR UPDATE;
+END
+$$;
+
+/*
+ * The events of these keys, created empty where missing, locked in the
+ * writers' order.  A key is (facilityId, facilityPlaceId, pollutant, year);
+ * facilityId decides when it is not null.
+ */
+CREATE FUNCTION violations_ensure_events(facility_ids text[], place_ids integer[],
+										 pollutants text[], years text[])
+RETURNS TABLE ("id" text, "facilityId" text, "facilityPlaceId" integer,
+			   "pollutant" text, "reportingYear" text)
+LANGUAGE sql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+	WITH d AS (
+		SELECT * FROM unnest(facility_ids, place_ids, pollutants, years)
+			AS d(fid, fpid, pollutant, year)
+	), linked AS (
+		INSERT INTO "ViolationEvent" AS e
+			("facilityId", "facilityPlaceId", "pollutant", "reportingYear", "firstDate", "lastDate")
+		SELECT fid, max(fpid), pollutant, year, CURRENT_DATE, CURRENT_DATE
+		  FROM d WHERE fid IS NOT NULL
+		 GROUP BY fid, year, pollutant
+		 ORDER BY fid, year, pollutant
+		ON CONFLICT ("facilityId", "reportingYear", "pollutant") WHERE "facilityId" IS NOT NULL
+		DO UPDATE SET "facilityPlaceId" = coalesce(e."facilityPlaceId", excluded."facilityPlaceId")
+		RETURNING e."id", e."facilityId", e."facilityPlaceId", e."pollutant", e."reportingYear"
+	), unlinked AS (
+		INSERT INTO "ViolationEvent" AS e
+			("facilityId", "facilityPlaceId", "pollutant", "reportingYear", "firstDate", "lastDate")
+		SELECT NULL, fpid, pollutant, year, CURRENT_DATE, CURRENT_DATE
+		  FROM d WHERE fid IS NULL AND fpid IS NOT NULL
+		 GROUP BY fpid, year, pollutant
+		 ORDER BY fpid, year, pollutant
+		ON CONFLICT ("facilityPlaceId", "reportingYear", "pollutant") WHERE "facilityId" IS NULL
+		DO UPDATE SET "facilityPlaceId" = e."facilityPlaceId"
+		RETURNING e."id", e."facilityId", e."facilityPlaceId", e."pollutant", e."reportingYear"
+	)
+	SELECT * FROM linked UNION ALL SELECT * FROM unlinked
+$$;
+
+/*
+ * Recomputes these events and their months from "ViolationSample", after
+ * locking them; an event left without violations goes (unless it still holds
+ * legacy figures).  Used by every change except the insert of new samples,
+ * which adds its deltas directly.
+ */
+CREATE FUNCTION violations_refresh_events(event_ids text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	IF event_ids IS NULL OR cardinality(event_ids) = 0 THEN
+		RETURN;
+	END IF;
+	PERFORM violations_lock_events(event_ids);
+	-- (a new statement: under READ COMMITTED it sees what the lock waited for)
+	UPDATE "ViolationEvent" e
+	   SET "count" = r.n, "firstDate" = r.first, "lastDate" = r.last, "maxRatio" = r.max_ratio,
+		   "openCount" = r.open, "underReviewCount" = r.under_review,
+		   "resolvedCount" = r.resolved, "dismissedCount" = r.dismissed,
+		   "lowCount" = r.low, "moderateCount" = r.moderate, "highCount" = r.high,
+		   "criticalCount" = r.critical, "dismissed" = r.dismissed = r.n,
+		   "facilityPlaceId" = coalesce(r.fpid, e."facilityPlaceId"),
+		   "impairedWater" = coalesce((SELECT f."impairedWater" FROM "Facility" f
+										WHERE f."id" = e."facilityId"), false),
+		   "legacy" = false, "updatedAt" = CURRENT_TIMESTAMP
+	  FROM (SELECT v."eventId", count(*)::int AS n, min(v."detectedAt") AS first,
+				   max(v."detectedAt") AS last, max(v."exceedanceRatio") AS max_ratio,
+				   count(*) FILTER (WHERE v."status" = 'OPEN')::int AS open,
+				   count(*) FILTER (WHERE v."status" = 'UNDER_REVIEW')::int AS under_review,
+				   count(*) FILTER (WHERE v."status" = 'RESOLVED')::int AS resolved,
+				   count(*) FILTER (WHERE v."status" = 'DISMISSED')::int AS dismissed,
+				   count(*) FILTER (WHERE v."severity" = 'LOW')::int AS low,
+				   count(*) FILTER (WHERE v."severity" = 'MODERATE')::int AS moderate,
+				   count(*) FILTER (WHERE v."severity" = 'HIGH')::int AS high,
+				   count(*) FILTER (WHERE v."severity" = 'CRITICAL')::int AS critical,
+				   max(v."facilityPlaceId") AS fpid
+			  FROM "ViolationSample" v
+			 WHERE v."eventId" = ANY (event_ids)
+			 GROUP BY v."eventId") r
+	 WHERE e."id" = r."eventId";
+	DELETE FROM "ViolationMonthly" m WHERE m."eventId" = ANY (event_ids);
+	INSERT INTO "ViolationMonthly" ("eventId", "month", "count", "openCount",
+		"underReviewCount", "resolvedCount", "dismissedCount", "lowCount",
+		"moderateCount", "highCount", "criticalCount")
+	SELECT v."eventId", date_trunc('month', v."detectedAt")::date, count(*),
+		   count(*) FILTER (WHERE v."status" = 'OPEN'),
+		   count(*) FILTER (WHERE v."status" = 'UNDER_REVIEW'),
+		   count(*) FILTER (WHERE v."status" = 'RESOLVED'),
+		   count(*) FILTER (WHERE v."status" = 'DISMISSED'),
+		   count(*) FILTER (WHERE v."severity" = 'LOW'),
+		   count(*) FILTER (WHERE v."severity" = 'MODERATE'),
+		   count(*) FILTER (WHERE v."severity" = 'HIGH'),
+		   count(*) FILTER (WHERE v."severity" = 'CRITICAL')
+	  FROM "ViolationSample" v
+	 WHERE v."eventId" = ANY (event_ids)
+	 GROUP BY 1, 2;
+	DELETE FROM "ViolationEvent" e
+	 WHERE e."id" = ANY (event_ids) AND NOT e."legacy"
+	   AND NOT EXISTS (SELECT 1 FROM "ViolationSample" v WHERE v."eventId" = e."id");
+END
+$$;
+
+/*
+ * Evaluates these samples again and makes "ViolationSample" and the
+ * aggregates agree, set-based: a violation that still holds keeps its id and
+ * status and takes the new values, one that no longer holds goes (its status
+ * history stays), a new one is added; the samples' skip rows are replaced.
+ * Works in slices of 10000 samples, so that memory stays bounded.
+ */
+CREATE FUNCTION violations_reevaluate(sample_ids text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+	n integer := coalesce(cardinality(sample_ids), 0);
+	slice text[];
+	d violations_evaluation[];
+	ev text[];
+	prev text := current_setting('violations.internal', true);
+BEGIN
+	FOR i IN 0 .. (n - 1) / 10000 LOOP
+		EXIT WHEN n = 0;
+		slice := sample_ids[i * 10000 + 1 : (i + 1) * 10000];
+		d := ARRAY(SELECT x FROM violations_evaluate(slice) x);
+
+		-- every event the samples' violations are in now or will be in, locked
+		SELECT array_agg(k."id") INTO ev
+		  FROM (SELECT array_agg(fid) AS f, array_agg(fpid) AS p, array_agg(pol) AS c,
+					   array_agg(yr) AS y
+				  FROM (SELECT w."facilityId" AS fid, w."facilityPlaceId" AS fpid,
+							   w."pollutantKey" AS pol, w."reportingYear" AS yr
+						  FROM unnest(d) w WHERE w."kind" = 'violation'
+						UNION
+						SELECT e."facilityId", e."facilityPlaceId", e."pollutant", e."reportingYear"
+						  FROM "ViolationEvent" e
+						 WHERE e."id" IN (SELECT v."eventId" FROM "ViolationSample" v
+										   WHERE v."esmrSampleId" = ANY (slice))) keys) a,
+			   violations_ensure_events(a.f, a.p, a.c, a.y) k;
+
+		PERFORM set_config('violations.internal', 'on', true);
+		DELETE FROM "ViolationSample" v
+		 WHERE v."esmrSampleId" = ANY (slice)
+		   AND NOT EXISTS (SELECT 1 FROM unnest(d) w
+							WHERE w."kind" = 'violation' AND w."esmrSampleId" = v."esmrSampleId"
+							  AND w."benchmarkId" = v."benchmarkId");
+		WITH w AS (
+			SELECT w.*, e."id" AS event_id
+			  FROM unnest(d) w
+			  JOIN "ViolationEvent" e
+				ON e."id" = ANY (ev) AND e."pollutant" = w."pollutantKey"
+			   AND e."reportingYear" = w."reportingYear"
+			   AND CASE WHEN w."facilityId" IS NOT NULL THEN e."facilityId" = w."facilityId"
+						ELSE e."facilityId" IS NULL AND e."facilityPlaceId" = w."facilityPlaceId" END
+			 WHERE w."kind" = 'violation'
+		), upd AS (
+			UPDATE "ViolationSample" v
+			   SET "eventId" = w.event_id, "facilityPlaceId" = w."facilityPlaceId",
+				   "facilityId" = w."facilityId", "pollutantKey" = w."pollutantKey",
+				   "benchmarkType" = w."benchmarkType", "detectedAt" = w."detectedAt",
+				   "measuredValue" = w."measuredValue", "benchmarkValue" = w."benchmarkValue",
+				   "units" = w."units", "exceedanceRatio" = w."exceedanceRatio",
+				   "severity" = w."severity"::"ViolationSeverity"
+			  FROM w
+			 WHERE v."esmrSampleId" = w."esmrSampleId" AND v."benchmarkId" = w."benchmarkId"
+			   AND (v."eventId", v."facilityPlaceId", v."facilityId", v."pollutantKey",
+					v."benchmarkType", v."detectedAt", v."measuredValue", v."benchmarkValue",
+					v."units", v."exceedanceRatio", v."severity")
+				   IS DISTINCT FROM
+				   (w.event_id, w."facilityPlaceId", w."facilityId", w."pollutantKey",
+					w."benchmarkType", w."detectedAt", w."measuredValue", w."benchmarkValue",
+					w."units"::varchar, w."exceedanceRatio", w."severity"::"ViolationSeverity")
+			RETURNING 1
+		)
+		INSERT INTO "ViolationSample" ("esmrSampleId", "benchmarkId", "eventId",
+			"facilityPlaceId", "facilityId", "pollutantKey", "benchmarkType", "detectedAt",
+			"measuredValue", "benchmarkValue", "units", "exceedanceRatio", "severity")
+		SELECT w."esmrSampleId", w."benchmarkId", w.event_id, w."facilityPlaceId", w."facilityId",
+			   w."pollutantKey", w."benchmarkType", w."detectedAt", w."measuredValue",
+			   w."benchmarkValue", w."units", w."exceedanceRatio", w."severity"::"ViolationSeverity"
+		  FROM w
+		 WHERE NOT EXISTS (SELECT 1 FROM "ViolationSample" v
+							WHERE v."esmrSampleId" = w."esmrSampleId"
+							  AND v."benchmarkId" = w."benchmarkId");
+
+		DELETE FROM "ViolationSkip" k WHERE k."esmrSampleId" = ANY (slice);
+		INSERT INTO "ViolationSkip" ("esmrSampleId", "benchmarkId", "reason", "pollutantKey",
+			"sampleUnits", "benchmarkUnits")
+		SELECT w."esmrSampleId", w."benchmarkId", w."reason", w."pollutantKey", w."sampleUnits",
+			   w."units"
+		  FROM unnest(d) w WHERE w."kind" = 'skip'
+		ON CONFLICT DO NOTHING;
+		PERFORM set_config('violations.internal', coalesce(prev, 'off'), true);
+
+		PERFORM violations_refresh_events(ev);
+	END LOOP;
+END
+$$;
+
+/*
+ * Puts these violations in the event of their facility, pollutant and
+ * reporting year as they are now: a sample's violation belongs to the
+ * Facility linked to its eSMR facility (not gone_facility, which is being
+ * deleted), a hand-entered one to its own Facility; the year follows the
+ * settings.  For facility links and the reporting-year start month.
+ */
+CREATE FUNCTION violations_rekey(violation_ids text[], gone_facility text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+	start_month integer;
+	t_id text[];
+	t_fid text[];
+	t_fpid integer[];
+	t_pollutant text[];
+	t_year text[];
+	t_old text[];
+	ev text[];
+	prev text := current_setting('violations.internal', true);
+BEGIN
+	IF violation_ids IS NULL OR cardinality(violation_ids) = 0 THEN
+		RETURN;
+	END IF;
+	SELECT coalesce(max(s."reportingYearStartMonth"), 1) INTO start_month
+	  FROM "ViolationSettings" s;
+
+	SELECT array_agg(v."id"),
+		   array_agg(CASE WHEN v."esmrSampleId" IS NULL THEN v."facilityId"
+						  ELSE (SELECT f."id" FROM "Facility" f
+								 WHERE f."esmrFacilityId" = v."facilityPlaceId"
+								   AND f."id" IS DISTINCT FROM gone_facility) END),
+		   array_agg(v."facilityPlaceId"), array_agg(v."pollutantKey"),
+		   array_agg(violations_reporting_year(v."detectedAt", start_month)),
+		   array_agg(v."eventId")
+	  INTO t_id, t_fid, t_fpid, t_pollutant, t_year, t_old
+	  FROM "ViolationSample" v
+	 WHERE v."id" = ANY (violation_ids);
+	IF t_id IS NULL THEN
+		RETURN;
+	END IF;
+
+	-- the target events and the current ones, locked in the writers' order
+	SELECT array_agg(k."id") INTO ev
+	  FROM (SELECT array_agg(fid) AS f, array_agg(fpid) AS p, array_agg(pollutant) AS c,
+				   array_agg(year) AS y
+			  FROM (SELECT * FROM unnest(t_fid, t_fpid, t_pollutant, t_year)
+						AS t(fid, fpid, pollutant, year)
+					UNION
+					SELECT e."facilityId", e."facilityPlaceId", e."pollutant", e."reportingYear"
+					  FROM "ViolationEvent" e WHERE e."id" = ANY (t_old)) keys) a,
+		   violations_ensure_events(a.f, a.p, a.c, a.y) k;
+
+	PERFORM set_config('violations.internal', 'on', true);
+	UPDATE "ViolationSample" v
+	   SET "facilityId" = t.fid, "eventId" = e."id"
+	  FROM unnest(t_id, t_fid, t_fpid, t_pollutant, t_year) AS t(id, fid, fpid, pollutant, year)
+	  JOIN "ViolationEvent" e
+		ON e."id" = ANY (ev) AND e."pollutant" = t.pollutant AND e."reportingYear" = t.year
+	   AND CASE WHEN t.fid IS NOT NULL THEN e."facilityId" = t.fid
+				ELSE e."facilityId" IS NULL AND e."facilityPlaceId" = t.fpid END
+	 WHERE v."id" = t.id
+	   AND (v."facilityId", v."eventId") IS DISTINCT FROM (t.fid, e."id");
+	PERFORM set_config('violations.internal', coalesce(prev, 'off'), true);
+
+	PERFORM violations_refresh_events(ev);
+END
+$$;
+
+/*
+ * Rebuilds every aggregate from "ViolationSample": each violation put in the
+ * event of its facility, pollutant and year, every event and month
+ * recomputed.  Returns the number of events afterwards.
+ */
+CREATE FUNCTION violations_rebuild_aggregates()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	PERFORM violations_rekey(ARRAY(SELECT v."id" FROM "ViolationSample" v));
+	PERFORM violations_refresh_events(ARRAY(SELECT e."id" FROM "ViolationEvent" e));
+	RETURN (SELECT count(*) FROM "ViolationEvent");
+END
+$$;
+
+/*
+ * Changes the status of a violation, with a note for its history; the same
+ * check as a plain UPDATE of "status".  Who: the setting violations.user
+ * when the app sets it, else the database role.
+ */
+CREATE FUNCTION violations_set_status(violation_id text, new_status "ViolationStatus",
+									  note text DEFAULT NULL)
+RETURNS "ViolationSample"
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+	r "ViolationSample";
+	prev text := current_setting('violations.note', true);
+BEGIN
+	PERFORM set_config('violations.note', coalesce(note, ''), true);
+	UPDATE "ViolationSample" SET "status" = new_status
+	 WHERE "id" = violation_id
+	RETURNING * INTO r;
+	PERFORM set_config('violations.note', coalesce(prev, ''), true);
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'violation "%" does not exist', violation_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+	RETURN r;
+END
+$$;
+
+/*
+ * Records a violation entered by hand, for a Facility (made by hand or not):
+ * measured_value in the benchmark's units must exceed the benchmark.
+ */
+CREATE FUNCTION violations_record_violation(facility_id text, benchmark_id text,
+											measured_value numeric, detected_at date,
+											note text DEFAULT NULL)
+RETURNS "ViolationSample"
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+	b record;
+	is_min boolean;
+	ratio numeric;
+	ev text;
+	r "ViolationSample";
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM "Facility" f WHERE f."id" = facility_id) THEN
+		RAISE EXCEPTION 'Facility "%" does not exist', facility_id
+			USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	SELECT p."pollutantKey", p."benchmarkType"::text AS btype, p."limit"::text AS lim,
+		   p."value", p."units"::text AS units
+	  INTO b FROM "PollutantBenchmark" p WHERE p."id" = benchmark_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'PollutantBenchmark "%" does not exist', benchmark_id
+			USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	IF measured_value IS NULL OR measured_value = 'NaN' OR detected_at IS NULL
+	   OR NOT isfinite(detected_at) THEN
+		RAISE EXCEPTION 'a hand-entered violation needs a finite measured value and sampling date'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	is_min := b.lim = 'MINIMUM';
+	IF b."value" <= 0 OR (is_min AND NOT (measured_value < b."value" AND measured_value > 0))
+	   OR (NOT is_min AND NOT measured_value > b."value") THEN
+		RAISE EXCEPTION '% % does not exceed benchmark % (% % %)', measured_value, b.units,
+			benchmark_id, CASE WHEN is_min THEN 'minimum' ELSE 'maximum' END, b."value", b.units
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Give the measured value in the benchmark''s units.';
+	END IF;
+	-- rounded half up to 4 places from the exact quotient, as detection does
+	ratio := CASE WHEN is_min
+				  THEN div(2 * b."value" * 10000 + measured_value, 2 * measured_value)
+				  ELSE div(2 * measured_value * 10000 + b."value", 2 * b."value") END / 10000;
+
+	SELECT k."id" INTO ev
+	  FROM violations_ensure_events(ARRAY[facility_id], ARRAY[NULL::integer],
+			ARRAY[b."pollutantKey"],
+			ARRAY[violations_reporting_year(detected_at,
+				(SELECT coalesce(max(s."reportingYearStartMonth"), 1) FROM "ViolationSettings" s))]) k;
+	INSERT INTO "ViolationSample" ("esmrSampleId", "benchmarkId", "eventId", "facilityPlaceId",
+		"facilityId", "pollutantKey", "benchmarkType", "detectedAt", "measuredValue",
+		"benchmarkValue", "units", "exceedanceRatio", "severity", "note")
+	VALUES (NULL, benchmark_id, ev, NULL, facility_id, b."pollutantKey", b.btype, detected_at,
+			measured_value, b."value", b.units, ratio,
+			violations_severity(b.btype, is_min, measured_value, b."value"), note)
+	RETURNING * INTO r;
+	INSERT INTO "ViolationStatusHistory" ("violationId", "esmrSampleId", "fromStatus", "toStatus",
+		"changedBy", "note")
+	VALUES (r."id", NULL, NULL, r."status",
+			coalesce(nullif(current_setting('violations.user', true), ''), current_user::text),
+			coalesce(note, 'entered by hand'));
+	PERFORM violations_refresh_events(ARRAY[ev]);
+	RETURN r;
+END
+$$;
+
+-- ---------------------------------------------------------------- triggers of the changes
+
+-- "ESMRSample" updated: the samples whose evaluated columns changed, again.
+CREATE FUNCTION violations_on_sample_update()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	PERFORM violations_reevaluate(ARRAY(
+		SELECT n."id" FROM violations_new n LEFT JOIN violations_old o ON o."id" = n."id"
+		 WHERE o."id" IS NULL
+			OR (o."locationPlaceId", o."parameterId", o."samplingDate", o."qualifier",
+				o."result", o."units")
+			   IS DISTINCT FROM
+			   (n."locationPlaceId", n."parameterId", n."samplingDate", n."qualifier",
+				n."result", n."units")));
+	RETURN NULL;
+END
+$$;
+
+-- "PollutantBenchmark" inserted or updated: the samples of the pollutants concerned, again.
+CREATE FUNCTION violations_on_benchmark_change()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+	keys text[];
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		SELECT array_agg(DISTINCT n."pollutantKey") INTO keys FROM violations_new n;
+	ELSE
+		-- only what detection reads; a new note or source changes nothing
+		SELECT array_agg(DISTINCT c.k) INTO keys
+		  FROM (SELECT x."pollutantKey" AS k
+				  FROM ((SELECT o."id", o."pollutantKey", o."benchmarkType", o."limit", o."value", o."units"
+						   FROM violations_old o
+						 EXCEPT
+						 SELECT n."id", n."pollutantKey", n."benchmarkType", n."limit", n."value", n."units"
+						   FROM violations_new n)
+						UNION ALL
+						(SELECT n."id", n."pollutantKey", n."benchmarkType", n."limit", n."value", n."units"
+						   FROM violations_new n
+						 EXCEPT
+						 SELECT o."id", o."pollutantKey", o."benchmarkType", o."limit", o."value", o."units"
+						   FROM violations_old o)) x) c;
+	END IF;
+	IF keys IS NOT NULL THEN
+		PERFORM violations_reevaluate(ARRAY(
+			SELECT s."id" FROM "ESMRSample" s
+			  JOIN "ESMRParameter" p ON p."id" = s."parameterId"
+			 WHERE p."canonicalKey" = ANY (keys)
+			UNION
+			SELECT v."esmrSampleId" FROM "ViolationSample" v
+			 WHERE v."pollutantKey" = ANY (keys) AND v."esmrSampleId" IS NOT NULL
+			ORDER BY 1));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- "ESMRParameter" updated: the samples of the parameters whose canonicalKey changed, again.
+CREATE FUNCTION violations_on_parameter_update()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	PERFORM violations_reevaluate(ARRAY(
+		SELECT s."id" FROM "ESMRSample" s
+		 WHERE s."parameterId" IN (
+			SELECT n."id" FROM violations_new n LEFT JOIN violations_old o ON o."id" = n."id"
+			 WHERE o."id" IS NULL OR o."canonicalKey" IS DISTINCT FROM n."canonicalKey")
+		 ORDER BY 1));
+	RETURN NULL;
+END
+$$;
+
+-- "Facility" inserted or updated: its eSMR facilities' violations follow the link.
+CREATE FUNCTION violations_on_facility_change()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+	places integer[];
+	facilities text[];
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		SELECT array_agg(n."esmrFacilityId") INTO places
+		  FROM violations_new n WHERE n."esmrFacilityId" IS NOT NULL;
+	ELSE
+		SELECT array_agg(p) INTO places
+		  FROM (SELECT o."esmrFacilityId" AS p FROM violations_old o
+				  JOIN violations_new n ON n."id" = o."id"
+				 WHERE o."esmrFacilityId" IS DISTINCT FROM n."esmrFacilityId"
+				UNION
+				SELECT n."esmrFacilityId" FROM violations_old o
+				  JOIN violations_new n ON n."id" = o."id"
+				 WHERE o."esmrFacilityId" IS DISTINCT FROM n."esmrFacilityId") x
+		 WHERE p IS NOT NULL;
+		SELECT array_agg(n."id") INTO facilities
+		  FROM violations_old o JOIN violations_new n ON n."id" = o."id"
+		 WHERE o."impairedWater" IS DISTINCT FROM n."impairedWater";
+	END IF;
+	IF places IS NOT NULL THEN
+		PERFORM violations_rekey(ARRAY(
+			SELECT v."id" FROM "ViolationSample" v
+			 WHERE v."facilityPlaceId" = ANY (places) AND v."esmrSampleId" IS NOT NULL));
+	END IF;
+	IF facilities IS NOT NULL THEN
+		PERFORM violations_refresh_events(ARRAY(
+			SELECT e."id" FROM "ViolationEvent" e
+			 WHERE e."facilityId" = ANY (facilities) AND NOT e."legacy"));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+/*
+ * A "Facility" about to be deleted: its hand-entered violations go with it
+ * (their history stays), its samples' violations go back to the bare eSMR
+ * facility, and its legacy events go.
+ */
+CREATE FUNCTION violations_on_facility_delete()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	DELETE FROM "ViolationSample" v
+	 WHERE v."facilityId" = OLD."id" AND v."esmrSampleId" IS NULL;
+	PERFORM violations_rekey(ARRAY(
+		SELECT v."id" FROM "ViolationSample" v WHERE v."facilityId" = OLD."id"), OLD."id");
+	DELETE FROM "ViolationEvent" e WHERE e."facilityId" = OLD."id";
+	RETURN OLD;
+END
+$$;
+
+-- "ViolationSample" deleted (a sample or a benchmark deleted, by cascade): its events follow.
+CREATE FUNCTION violations_on_violation_delete()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	IF coalesce(current_setting('violations.internal', true), '') <> 'on' THEN
+		PERFORM violations_refresh_events(ARRAY(SELECT DISTINCT o."eventId" FROM violations_old o));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+/*
+ * "ViolationSample" updated (a status change through a plain UPDATE or
+ * violations_set_status, severities reclassified): status history, and the
+ * events whose figures changed.
+ */
+CREATE FUNCTION violations_on_violation_update()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	IF coalesce(current_setting('violations.internal', true), '') = 'on' THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO "ViolationStatusHistory" ("violationId", "esmrSampleId", "fromStatus",
+		"toStatus", "changedAt", "changedBy", "note")
+	SELECT n."id", n."esmrSampleId", o."status", n."status", n."statusChangedAt",
+		   coalesce(nullif(current_setting('violations.user', true), ''), current_user::text),
+		   nullif(current_setting('violations.note', true), '')
+	  FROM violations_old o JOIN violations_new n ON n."id" = o."id"
+	 WHERE o."status" IS DISTINCT FROM n."status";
+	PERFORM violations_refresh_events(ARRAY(
+		SELECT DISTINCT x.e FROM violations_old o JOIN violations_new n ON n."id" = o."id",
+			   LATERAL (VALUES (o."eventId"), (n."eventId")) AS x(e)
+		 WHERE (o."status", o."severity", o."eventId", o."detectedAt", o."exceedanceRatio")
+			   IS DISTINCT FROM
+			   (n."status", n."severity", n."eventId", n."detectedAt", n."exceedanceRatio")));
+	RETURN NULL;
+END
+$$;
+
+-- "ViolationSample" truncated (TRUNCATE "ESMRSample" CASCADE): the aggregates go with it.
+CREATE FUNCTION violations_on_violation_truncate()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	DELETE FROM "ViolationMonthly";
+	DELETE FROM "ViolationEvent" WHERE NOT "legacy";
+	RETURN NULL;
+END
+$$;
+
+-- Settings changed: re-bucket into reporting years, evaluate DNQ samples again.
+CREATE FUNCTION violations_on_settings_update()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM violations_old o JOIN violations_new n ON n."id" = o."id"
+				WHERE o."reportingYearStartMonth" IS DISTINCT FROM n."reportingYearStartMonth") THEN
+		PERFORM violations_rekey(ARRAY(SELECT v."id" FROM "ViolationSample" v));
+	END IF;
+	IF EXISTS (SELECT 1 FROM violations_old o JOIN violations_new n ON n."id" = o."id"
+				WHERE o."evaluateDnq" IS DISTINCT FROM n."evaluateDnq") THEN
+		PERFORM violations_reevaluate(ARRAY(
+			SELECT s."id" FROM "ESMRSample" s
+			  JOIN "ESMRParameter" p ON p."id" = s."parameterId"
+			 WHERE s."qualifier"::text = 'DNQ' AND p."canonicalKey" IS NOT NULL
+			 ORDER BY 1));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+-- Severity bands changed: every violation classified again on its exact ratio.
+CREATE FUNCTION violations_on_bands_change()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	-- the events follow through violations_on_violation_update
+	UPDATE "ViolationSample" v
+	   SET "severity" = s.severity
+	  FROM (SELECT v2."id",
+				   violations_severity(v2."benchmarkType", b."limit"::text = 'MINIMUM',
+									   v2."measuredValue", v2."benchmarkValue") AS severity
+			  FROM "ViolationSample" v2
+			  JOIN "PollutantBenchmark" b ON b."id" = v2."benchmarkId") s
+	 WHERE v."id" = s."id" AND v."severity" <> s.severity;
+	RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION violations_status_check()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'violations_status_check'
+LANGUAGE C;
+
+CREATE TRIGGER violations_status_check
+	BEFORE UPDATE OF "status" ON "ViolationSample"
+	FOR EACH ROW EXECUTE FUNCTION violations_status_check();
+CREATE TRIGGER violations_on_violation_update
+	AFTER UPDATE ON "ViolationSample"
+	REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new
+	FOR EACH STATEMENT EXECUTE FUNCTION violations_on_violation_update();
+CREATE TRIGGER violations_on_violation_delete
+	AFTER DELETE ON "ViolationSample"
+	REFERENCING OLD TABLE AS violations_old
+	FOR EACH STATEMENT EXECUTE FUNCTION violations_on_violation_delete();
+CREATE TRIGGER violations_on_violation_truncate
+	AFTER TRUNCATE ON "ViolationSample"
+	FOR EACH STATEMENT EXECUTE FUNCTION violations_on_violation_truncate();
+CREATE TRIGGER violations_reevaluate_settings
+	AFTER UPDATE ON "ViolationSettings"
+	REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new
+	FOR EACH STATEMENT EXECUTE FUNCTION violations_on_settings_update();
+CREATE TRIGGER violations_reevaluate_bands
+	AFTER INSERT OR UPDATE OR DELETE ON "ViolationSeverityBand"
+	FOR EACH STATEMENT EXECUTE FUNCTION violations_on_bands_change();
 
 -- The settings are cached with the benchmarks.
 CREATE TRIGGER violations_invalidate

@@ -30,6 +30,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/tuplestore.h"
 
 #include "violations.h"
 
@@ -87,6 +88,8 @@ struct VWriter
 	VSkip	   *skips;
 	int			nskips;
 	bool		backfill;		/* evaluating samples stored before the extension */
+	Tuplestorestate *collect;	/* if set, return what was found instead */
+	TupleDesc	collect_desc;
 	int64		written;
 };
 
@@ -630,6 +633,67 @@ write_skips(VWriter *w)
 	execute(skip_plan, args, SPI_OK_INSERT);
 }
 
+/*
+ * viol_writer_collect
+ *		Makes the writer hand back what it finds, as rows of desc (the type
+ *		violations_evaluation) in ts, instead of writing anything.
+ */
+void
+viol_writer_collect(VWriter *w, Tuplestorestate *ts, TupleDesc desc)
+{
+	w->collect = ts;
+	w->collect_desc = desc;
+}
+
+/* Appends the chunk to the collecting tuplestore. */
+static void
+collect_chunk(VWriter *w)
+{
+	Datum		values[16];
+	bool		nulls[16];
+	int			i;
+
+	for (i = 0; i < w->nviolations; i++)
+	{
+		VViolation *v = &w->violations[i];
+		VEventDelta *ev = v->event;
+
+		MemSet(nulls, false, sizeof(nulls));
+		values[0] = CStringGetTextDatum("violation");
+		values[1] = v->sampleId;
+		values[2] = CStringGetTextDatum(v->benchmark->id);
+		values[3] = Int32GetDatum(ev->facilityPlaceId);
+		nulls[4] = (ev->facilityId == NULL);
+		values[4] = ev->facilityId ? CStringGetTextDatum(ev->facilityId) : (Datum) 0;
+		values[5] = CStringGetTextDatum(v->benchmark->pollutantKey);
+		values[6] = CStringGetTextDatum(v->benchmark->typeName);
+		values[7] = CStringGetTextDatum(ev->year);
+		values[8] = DateADTGetDatum(v->detectedAt);
+		values[9] = v->measured;
+		values[10] = v->benchmark->value;
+		values[11] = CStringGetTextDatum(v->benchmark->units);
+		values[12] = v->ratio;
+		values[13] = CStringGetTextDatum(viol_severity_names[v->severity]);
+		nulls[14] = nulls[15] = true;
+		tuplestore_putvalues(w->collect, w->collect_desc, values, nulls);
+	}
+	for (i = 0; i < w->nskips; i++)
+	{
+		VSkip	   *k = &w->skips[i];
+
+		MemSet(nulls, true, sizeof(nulls));
+		values[0] = CStringGetTextDatum("skip");
+		values[1] = k->sampleId;
+		values[2] = CStringGetTextDatum(k->benchmark->id);
+		values[5] = CStringGetTextDatum(k->benchmark->pollutantKey);
+		values[11] = CStringGetTextDatum(k->benchmark->units);
+		values[14] = CStringGetTextDatum(viol_skip_names[k->reason]);
+		values[15] = CStringGetTextDatum(k->units);
+		nulls[0] = nulls[1] = nulls[2] = nulls[5] = nulls[11] = nulls[14] = nulls[15] = false;
+		tuplestore_putvalues(w->collect, w->collect_desc, values, nulls);
+	}
+}
+
 /* Writes the chunk: events first (violations need their ids), then the rest. */
 static void
 writer_flush(VWriter *w)
@@ -638,8 +702,16 @@ writer_flush(VWriter *w)
 
 	if (w->nviolations == 0 && w->nskips == 0)
 		return;
-	prepare_plans(w->cache);
 	old = MemoryContextSwitchTo(w->cxt);
+	if (w->collect != NULL)
+	{
+		collect_chunk(w);
+		w->written += w->nviolations;
+		MemoryContextSwitchTo(old);
+		writer_reset(w);
+		return;
+	}
+	prepare_plans(w->cache);
 	if (w->nviolations > 0)
 	{
 		write_events(w);

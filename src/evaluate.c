@@ -392,6 +392,13 @@ evaluate(VDetectState *state, TupleTableSlot *slot, VParameter *param, VQualifie
 	return found;
 }
 
+/* The writer of a detection pass (to make it collect instead of write). */
+VWriter *
+viol_detect_writer(VDetectState *state)
+{
+	return state->writer;
+}
+
 /*
  * viol_detect_end
  *		Writes what the pass found and releases it; returns the number of

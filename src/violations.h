@@ -25,6 +25,7 @@
 #include "executor/tuptable.h"
 #include "utils/date.h"
 #include "utils/hsearch.h"
+#include "utils/tuplestore.h"
 
 /* ----------------------------------------------------------------
  *		units.c
@@ -183,12 +184,14 @@ typedef enum VSkipReason
 extern const char *const viol_skip_names[VSKIP_COUNT];
 
 typedef struct VDetectState VDetectState;
+typedef struct VWriter VWriter;
 
 extern void viol_sample_attrs(VSampleAttrs *attrs, TupleDesc tupdesc);
 extern VDetectState *viol_detect_begin(Oid nspid, TupleDesc tupdesc, bool backfill);
 extern int	viol_detect_sample(VDetectState *state, TupleTableSlot *slot);
 extern int64 viol_detect_end(VDetectState *state);
 extern char *viol_reporting_year(DateADT date, int startMonth);
+extern VWriter *viol_detect_writer(VDetectState *state);
 
 /* ----------------------------------------------------------------
  *		aggregate.c
@@ -207,8 +210,6 @@ typedef struct VViolation
 	int			severity;
 } VViolation;
 
-typedef struct VWriter VWriter;
-
 extern VWriter *viol_writer_create(VRefCache *cache, MemoryContext parent,
 									bool backfill);
 extern void viol_writer_add(VWriter *writer, Datum sampleId, VBenchmark *benchmark,
@@ -217,6 +218,7 @@ extern void viol_writer_add(VWriter *writer, Datum sampleId, VBenchmark *benchma
 extern void viol_writer_skip(VWriter *writer, VSkipReason reason,
 							 VBenchmark *benchmark, const char *sampleUnits,
 							 Datum sampleId);
+extern void viol_writer_collect(VWriter *writer, Tuplestorestate *ts, TupleDesc desc);
 extern int64 viol_writer_finish(VWriter *writer);
 
 #endif							/* VIOLATIONS_H */
