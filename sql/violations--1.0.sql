@@ -483,6 +483,42 @@ END
 $$;
 
 /*
+ * The aggregates as a recomputation from "ViolationSample" gives them: the
+ * one definition that violations_refresh_events() writes and
+ * violations_check_aggregates() compares with.
+ */
+CREATE VIEW violations_event_recount AS
+SELECT v."eventId", count(*)::int AS "count",
+	   min(v."detectedAt") AS "firstDate", max(v."detectedAt") AS "lastDate",
+	   max(v."exceedanceRatio") AS "maxRatio",
+	   count(*) FILTER (WHERE v."status" = 'OPEN')::int AS "openCount",
+	   count(*) FILTER (WHERE v."status" = 'UNDER_REVIEW')::int AS "underReviewCount",
+	   count(*) FILTER (WHERE v."status" = 'RESOLVED')::int AS "resolvedCount",
+	   count(*) FILTER (WHERE v."status" = 'DISMISSED')::int AS "dismissedCount",
+	   count(*) FILTER (WHERE v."severity" = 'LOW')::int AS "lowCount",
+	   count(*) FILTER (WHERE v."severity" = 'MODERATE')::int AS "moderateCount",
+	   count(*) FILTER (WHERE v."severity" = 'HIGH')::int AS "highCount",
+	   count(*) FILTER (WHERE v."severity" = 'CRITICAL')::int AS "criticalCount",
+	   bool_and(v."status" = 'DISMISSED') AS "dismissed",
+	   max(v."facilityPlaceId") AS "facilityPlaceId"
+  FROM "ViolationSample" v
+ GROUP BY v."eventId";
+
+CREATE VIEW violations_monthly_recount AS
+SELECT v."eventId", date_trunc('month', v."detectedAt")::date AS "month",
+	   count(*)::int AS "count",
+	   count(*) FILTER (WHERE v."status" = 'OPEN')::int AS "openCount",
+	   count(*) FILTER (WHERE v."status" = 'UNDER_REVIEW')::int AS "underReviewCount",
+	   count(*) FILTER (WHERE v."status" = 'RESOLVED')::int AS "resolvedCount",
+	   count(*) FILTER (WHERE v."status" = 'DISMISSED')::int AS "dismissedCount",
+	   count(*) FILTER (WHERE v."severity" = 'LOW')::int AS "lowCount",
+	   count(*) FILTER (WHERE v."severity" = 'MODERATE')::int AS "moderateCount",
+	   count(*) FILTER (WHERE v."severity" = 'HIGH')::int AS "highCount",
+	   count(*) FILTER (WHERE v."severity" = 'CRITICAL')::int AS "criticalCount"
+  FROM "ViolationSample" v
+ GROUP BY 1, 2;
+
+/*
  * Every aggregate row that differs from a recomputation over "ViolationSample"
  * (none when all is right), and every violation filed under the wrong event
  * or the wrong Facility.  Legacy event rows that no violation has reached yet
@@ -497,56 +533,25 @@ AS $$
 BEGIN
 	RETURN QUERY
 	WITH ev AS (
-		SELECT e."id", jsonb_build_object(
-				'count', e."count", 'firstDate', e."firstDate", 'lastDate', e."lastDate",
-				'maxRatio', e."maxRatio",
-				'open', e."openCount", 'underReview', e."underReviewCount",
-				'resolved', e."resolvedCount", 'dismissed', e."dismissedCount",
-				'low', e."lowCount", 'moderate', e."moderateCount",
-				'high', e."highCount", 'critical', e."criticalCount",
-				'facilityId', e."facilityId", 'pollutant', e."pollutant",
-				'dismissed', e."dismissed") AS j
-		  FROM "ViolationEvent" e
+		SELECT e."id", to_jsonb(x) AS j
+		  FROM "ViolationEvent" e,
+			   LATERAL (SELECT e."count", e."firstDate", e."lastDate", e."maxRatio",
+							   e."openCount", e."underReviewCount", e."resolvedCount",
+							   e."dismissedCount", e."lowCount", e."moderateCount",
+							   e."highCount", e."criticalCount", e."dismissed") x
 		 WHERE NOT e."legacy" AND e."count" > 0
 	), rv AS (
-		SELECT v."eventId" AS "id", jsonb_build_object(
-				'count', count(*), 'firstDate', min(v."detectedAt"),
-				'lastDate', max(v."detectedAt"), 'maxRatio', max(v."exceedanceRatio"),
-				'open', count(*) FILTER (WHERE v."status" = 'OPEN'),
-				'underReview', count(*) FILTER (WHERE v."status" = 'UNDER_REVIEW'),
-				'resolved', count(*) FILTER (WHERE v."status" = 'RESOLVED'),
-				'dismissed', count(*) FILTER (WHERE v."status" = 'DISMISSED'),
-				'low', count(*) FILTER (WHERE v."severity" = 'LOW'),
-				'moderate', count(*) FILTER (WHERE v."severity" = 'MODERATE'),
-				'high', count(*) FILTER (WHERE v."severity" = 'HIGH'),
-				'critical', count(*) FILTER (WHERE v."severity" = 'CRITICAL'),
-				'facilityId', min(v."facilityId"), 'pollutant', min(v."pollutantKey"),
-				'dismissed', bool_and(v."status" = 'DISMISSED')) AS j
-		  FROM "ViolationSample" v
-		 GROUP BY v."eventId"
+		SELECT r."eventId" AS "id", to_jsonb(r) - 'eventId' - 'facilityPlaceId' AS j
+		  FROM violations_event_recount r
 	), mo AS (
-		SELECT m."eventId" || '/' || m."month" AS "id", jsonb_build_object(
-				'count', m."count",
-				'open', m."openCount", 'underReview', m."underReviewCount",
-				'resolved', m."resolvedCount", 'dismissed', m."dismissedCount",
-				'low', m."lowCount", 'moderate', m."moderateCount",
-				'high', m."highCount", 'critical', m."criticalCount") AS j
+		SELECT m."eventId" || '/' || m."month" AS "id",
+			   to_jsonb(m) - 'eventId' - 'month' AS j
 		  FROM "ViolationMonthly" m
 		 WHERE m."count" > 0
 	), rm AS (
-		SELECT v."eventId" || '/' || date_trunc('month', v."detectedAt")::date AS "id",
-			   jsonb_build_object(
-				'count', count(*),
-				'open', count(*) FILTER (WHERE v."status" = 'OPEN'),
-				'underReview', count(*) FILTER (WHERE v."status" = 'UNDER_REVIEW'),
-				'resolved', count(*) FILTER (WHERE v."status" = 'RESOLVED'),
-				'dismissed', count(*) FILTER (WHERE v."status" = 'DISMISSED'),
-				'low', count(*) FILTER (WHERE v."severity" = 'LOW'),
-				'moderate', count(*) FILTER (WHERE v."severity" = 'MODERATE'),
-				'high', count(*) FILTER (WHERE v."severity" = 'HIGH'),
-				'critical', count(*) FILTER (WHERE v."severity" = 'CRITICAL')) AS j
-		  FROM "ViolationSample" v
-		 GROUP BY 1
+		SELECT r."eventId" || '/' || r."month" AS "id",
+			   to_jsonb(r) - 'eventId' - 'month' AS j
+		  FROM violations_monthly_recount r
 	), keys AS (
 		-- a violation's event must be the one of its facility, pollutant and year
 		SELECT v."id", jsonb_build_object('eventId', v."eventId") AS j,
@@ -773,46 +778,27 @@ BEGIN
 	PERFORM violations_lock_events(event_ids);
 	-- (a new statement: under READ COMMITTED it sees what the lock waited for)
 	UPDATE "ViolationEvent" e
-	   SET "count" = r.n, "firstDate" = r.first, "lastDate" = r.last, "maxRatio" = r.max_ratio,
-		   "openCount" = r.open, "underReviewCount" = r.under_review,
-		   "resolvedCount" = r.resolved, "dismissedCount" = r.dismissed,
-		   "lowCount" = r.low, "moderateCount" = r.moderate, "highCount" = r.high,
-		   "criticalCount" = r.critical, "dismissed" = r.dismissed = r.n,
-		   "facilityPlaceId" = coalesce(r.fpid, e."facilityPlaceId"),
+	   SET ("count", "firstDate", "lastDate", "maxRatio", "openCount", "underReviewCount",
+			"resolvedCount", "dismissedCount", "lowCount", "moderateCount", "highCount",
+			"criticalCount", "dismissed")
+		   = (r."count", r."firstDate", r."lastDate", r."maxRatio", r."openCount",
+			  r."underReviewCount", r."resolvedCount", r."dismissedCount", r."lowCount",
+			  r."moderateCount", r."highCount", r."criticalCount", r."dismissed"),
+		   "facilityPlaceId" = coalesce(r."facilityPlaceId", e."facilityPlaceId"),
 		   "impairedWater" = coalesce((SELECT f."impairedWater" FROM "Facility" f
 										WHERE f."id" = e."facilityId"), false),
 		   "legacy" = false, "updatedAt" = CURRENT_TIMESTAMP
-	  FROM (SELECT v."eventId", count(*)::int AS n, min(v."detectedAt") AS first,
-				   max(v."detectedAt") AS last, max(v."exceedanceRatio") AS max_ratio,
-				   count(*) FILTER (WHERE v."status" = 'OPEN')::int AS open,
-				   count(*) FILTER (WHERE v."status" = 'UNDER_REVIEW')::int AS under_review,
-				   count(*) FILTER (WHERE v."status" = 'RESOLVED')::int AS resolved,
-				   count(*) FILTER (WHERE v."status" = 'DISMISSED')::int AS dismissed,
-				   count(*) FILTER (WHERE v."severity" = 'LOW')::int AS low,
-				   count(*) FILTER (WHERE v."severity" = 'MODERATE')::int AS moderate,
-				   count(*) FILTER (WHERE v."severity" = 'HIGH')::int AS high,
-				   count(*) FILTER (WHERE v."severity" = 'CRITICAL')::int AS critical,
-				   max(v."facilityPlaceId") AS fpid
-			  FROM "ViolationSample" v
-			 WHERE v."eventId" = ANY (event_ids)
-			 GROUP BY v."eventId") r
-	 WHERE e."id" = r."eventId";
+	  FROM violations_event_recount r
+	 WHERE r."eventId" = ANY (event_ids) AND e."id" = r."eventId";
 	DELETE FROM "ViolationMonthly" m WHERE m."eventId" = ANY (event_ids);
 	INSERT INTO "ViolationMonthly" ("eventId", "month", "count", "openCount",
 		"underReviewCount", "resolvedCount", "dismissedCount", "lowCount",
 		"moderateCount", "highCount", "criticalCount")
-	SELECT v."eventId", date_trunc('month', v."detectedAt")::date, count(*),
-		   count(*) FILTER (WHERE v."status" = 'OPEN'),
-		   count(*) FILTER (WHERE v."status" = 'UNDER_REVIEW'),
-		   count(*) FILTER (WHERE v."status" = 'RESOLVED'),
-		   count(*) FILTER (WHERE v."status" = 'DISMISSED'),
-		   count(*) FILTER (WHERE v."severity" = 'LOW'),
-		   count(*) FILTER (WHERE v."severity" = 'MODERATE'),
-		   count(*) FILTER (WHERE v."severity" = 'HIGH'),
-		   count(*) FILTER (WHERE v."severity" = 'CRITICAL')
-	  FROM "ViolationSample" v
-	 WHERE v."eventId" = ANY (event_ids)
-	 GROUP BY 1, 2;
+	SELECT r."eventId", r."month", r."count", r."openCount", r."underReviewCount",
+		   r."resolvedCount", r."dismissedCount", r."lowCount", r."moderateCount",
+		   r."highCount", r."criticalCount"
+	  FROM violations_monthly_recount r
+	 WHERE r."eventId" = ANY (event_ids);
 	DELETE FROM "ViolationEvent" e
 	 WHERE e."id" = ANY (event_ids) AND NOT e."legacy"
 	   AND NOT EXISTS (SELECT 1 FROM "ViolationSample" v WHERE v."eventId" = e."id");
