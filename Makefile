@@ -31,7 +31,20 @@ include $(PGXS)
 
 EXTRA_CLEAN = results regression.diffs regression.out
 
-.PHONY: test demo bench
+# Isolation tests (PostgreSQL's isolation tester): test/isolation/specs/<name>.spec
+# against test/isolation/expected/<name>.out, run by test/run.sh on a database
+# that holds the app's schema.  Set here, after the include, on purpose: set
+# before it, PGXS would add them to "make installcheck", whose database lacks
+# the app's tables.
+ISOLATION = \
+	concurrent_inserts \
+	status_while_inserting \
+	opposite_orders \
+	status_while_reevaluating \
+	cache_after_commit \
+	insert_during_reference_change
+
+.PHONY: test demo bench isolation-specs
 # Every test on a throwaway cluster; see test/run.sh.
 test:
 	test/run.sh
@@ -43,3 +56,7 @@ demo:
 # Ingest cost with detection on vs off, same run (see docs/PERFORMANCE.md).
 bench:
 	bench/ingest.sh
+
+# The isolation specs, for test/run.sh.
+isolation-specs:
+	@echo $(ISOLATION)

@@ -432,6 +432,12 @@ BEGIN
 		 'AFTER INSERT ON "PollutantBenchmark" REFERENCING NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_benchmark_change()'),
 		('PollutantBenchmark', 'violations_reevaluate_benchmark_update',
 		 'AFTER UPDATE ON "PollutantBenchmark" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_benchmark_change()'),
+		('ESMRSample', 'violations_keep_by_hand_before',
+		 'BEFORE TRUNCATE ON "ESMRSample" FOR EACH STATEMENT EXECUTE FUNCTION violations_on_sample_truncate()'),
+		('ESMRSample', 'violations_keep_by_hand_after',
+		 'AFTER TRUNCATE ON "ESMRSample" FOR EACH STATEMENT EXECUTE FUNCTION violations_on_sample_truncate()'),
+		('ESMRLocation', 'violations_reevaluate_location',
+		 'AFTER UPDATE ON "ESMRLocation" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_location_update()'),
 		('ESMRParameter', 'violations_reevaluate_parameter',
 		 'AFTER UPDATE ON "ESMRParameter" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_parameter_update()'),
 		('Facility', 'violations_rekey_facility_insert',
@@ -784,7 +790,7 @@ BEGIN
 		   = (r."count", r."firstDate", r."lastDate", r."maxRatio", r."openCount",
 			  r."underReviewCount", r."resolvedCount", r."dismissedCount", r."lowCount",
 			  r."moderateCount", r."highCount", r."criticalCount", r."dismissed"),
-		   "facilityPlaceId" = coalesce(r."facilityPlaceId", e."facilityPlaceId"),
+		   "facilityPlaceId" = r."facilityPlaceId",
 		   "impairedWater" = coalesce((SELECT f."impairedWater" FROM "Facility" f
 										WHERE f."id" = e."facilityId"), false),
 		   "legacy" = false, "updatedAt" = CURRENT_TIMESTAMP
@@ -827,6 +833,12 @@ BEGIN
 	FOR i IN 0 .. (n - 1) / 10000 LOOP
 		EXIT WHEN n = 0;
 		slice := sample_ids[i * 10000 + 1 : (i + 1) * 10000];
+		/*
+		 * Lock order, everywhere: existing violations (by id), then events
+		 * (by key), as a status change does (its row, then its event).
+		 */
+		PERFORM 1 FROM "ViolationSample" v
+		  WHERE v."esmrSampleId" = ANY (slice) ORDER BY v."id" FOR UPDATE;
 		d := ARRAY(SELECT x FROM violations_evaluate(slice) x);
 
 		-- every event the samples' violations are in now or will be in, locked
@@ -930,6 +942,9 @@ BEGIN
 	END IF;
 	SELECT coalesce(max(s."reportingYearStartMonth"), 1) INTO start_month
 	  FROM "ViolationSettings" s;
+	-- violations first, then events (see violations_reevaluate)
+	PERFORM 1 FROM "ViolationSample" v
+	  WHERE v."id" = ANY (violation_ids) ORDER BY v."id" FOR UPDATE;
 
 	SELECT array_agg(v."id"),
 		   array_agg(CASE WHEN v."esmrSampleId" IS NULL THEN v."facilityId"
@@ -1003,14 +1018,16 @@ SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
 	r "ViolationSample";
+	found_it boolean;
 	prev text := current_setting('violations.note', true);
 BEGIN
 	PERFORM set_config('violations.note', coalesce(note, ''), true);
 	UPDATE "ViolationSample" SET "status" = new_status
 	 WHERE "id" = violation_id
 	RETURNING * INTO r;
+	found_it := FOUND;
 	PERFORM set_config('violations.note', coalesce(prev, ''), true);
-	IF NOT FOUND THEN
+	IF NOT found_it THEN
 		RAISE EXCEPTION 'violation "%" does not exist', violation_id
 			USING ERRCODE = 'no_data_found';
 	END IF;
@@ -1089,6 +1106,26 @@ $$;
 
 -- ---------------------------------------------------------------- triggers of the changes
 
+/*
+ * A change of the rules (benchmarks, canonicalKeys, facility links,
+ * locations, settings, bands) waits for the sample writes in flight and
+ * holds new ones until it commits: otherwise a sample written meanwhile would
+ * be evaluated by the old rules and missed by the re-evaluation, each
+ * transaction blind to the other's uncommitted work.  Reference changes are
+ * rare; ingest pauses for their duration.
+ */
+CREATE FUNCTION violations_serialize_with_ingest()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	IF to_regclass('@extschema@."ESMRSample"') IS NOT NULL THEN
+		LOCK TABLE "ESMRSample" IN SHARE MODE;
+	END IF;
+END
+$$;
+
 -- "ESMRSample" updated: the samples whose evaluated columns changed, again.
 CREATE FUNCTION violations_on_sample_update()
 RETURNS trigger
@@ -1117,6 +1154,7 @@ AS $$
 DECLARE
 	keys text[];
 BEGIN
+	PERFORM violations_serialize_with_ingest();
 	IF TG_OP = 'INSERT' THEN
 		SELECT array_agg(DISTINCT n."pollutantKey") INTO keys FROM violations_new n;
 	ELSE
@@ -1156,12 +1194,35 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
+	PERFORM violations_serialize_with_ingest();
 	PERFORM violations_reevaluate(ARRAY(
 		SELECT s."id" FROM "ESMRSample" s
 		 WHERE s."parameterId" IN (
 			SELECT n."id" FROM violations_new n LEFT JOIN violations_old o ON o."id" = n."id"
 			 WHERE o."id" IS NULL OR o."canonicalKey" IS DISTINCT FROM n."canonicalKey")
 		 ORDER BY 1));
+	RETURN NULL;
+END
+$$;
+
+-- "ESMRLocation" moved to another eSMR facility: its samples, again.
+CREATE FUNCTION violations_on_location_update()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+	moved integer[];
+BEGIN
+	SELECT array_agg(n."locationPlaceId") INTO moved
+	  FROM violations_new n JOIN violations_old o ON o."locationPlaceId" = n."locationPlaceId"
+	 WHERE o."facilityPlaceId" IS DISTINCT FROM n."facilityPlaceId";
+	IF moved IS NOT NULL THEN
+		PERFORM violations_serialize_with_ingest();
+		PERFORM violations_reevaluate(ARRAY(
+			SELECT s."id" FROM "ESMRSample" s
+			 WHERE s."locationPlaceId" = ANY (moved) ORDER BY 1));
+	END IF;
 	RETURN NULL;
 END
 $$;
@@ -1176,6 +1237,7 @@ DECLARE
 	places integer[];
 	facilities text[];
 BEGIN
+	PERFORM violations_serialize_with_ingest();
 	IF TG_OP = 'INSERT' THEN
 		SELECT array_agg(n."esmrFacilityId") INTO places
 		  FROM violations_new n WHERE n."esmrFacilityId" IS NOT NULL;
@@ -1218,6 +1280,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
+	PERFORM violations_serialize_with_ingest();
 	DELETE FROM "ViolationSample" v
 	 WHERE v."facilityId" = OLD."id" AND v."esmrSampleId" IS NULL;
 	PERFORM violations_rekey(ARRAY(
@@ -1272,15 +1335,73 @@ BEGIN
 END
 $$;
 
--- "ViolationSample" truncated (TRUNCATE "ESMRSample" CASCADE): the aggregates go with it.
+-- "ViolationSample" truncated: the aggregates of what is left (see below) and nothing else.
 CREATE FUNCTION violations_on_violation_truncate()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
-	DELETE FROM "ViolationMonthly";
-	DELETE FROM "ViolationEvent" WHERE NOT "legacy";
+	DELETE FROM "ViolationMonthly" m
+	 WHERE NOT EXISTS (SELECT 1 FROM "ViolationSample" v WHERE v."eventId" = m."eventId");
+	DELETE FROM "ViolationEvent" e
+	 WHERE NOT e."legacy"
+	   AND NOT EXISTS (SELECT 1 FROM "ViolationSample" v WHERE v."eventId" = e."id");
+	RETURN NULL;
+END
+$$;
+
+/*
+ * TRUNCATE "ESMRSample" CASCADE empties "ViolationSample" whole, but only
+ * what came from the samples may go: the hand-entered violations are kept
+ * aside before and put back after, with their ids and statuses.  (The AFTER
+ * trigger of "ESMRSample" fires before that of "ViolationSample", which
+ * TRUNCATE reached by cascade; the events are ensured anyway.)
+ */
+CREATE FUNCTION violations_on_sample_truncate()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+	ev text[];
+	start_month integer;
+BEGIN
+	IF TG_WHEN = 'BEFORE' THEN
+		CREATE TEMP TABLE IF NOT EXISTS violations_by_hand
+			(LIKE "ViolationSample") ON COMMIT DROP;
+		DELETE FROM pg_temp.violations_by_hand;
+		INSERT INTO pg_temp.violations_by_hand
+		SELECT * FROM "ViolationSample" v WHERE v."esmrSampleId" IS NULL;
+		RETURN NULL;
+	END IF;
+	IF to_regclass('pg_temp.violations_by_hand') IS NULL
+	   OR NOT EXISTS (SELECT 1 FROM pg_temp.violations_by_hand) THEN
+		RETURN NULL;
+	END IF;
+	SELECT coalesce(max(s."reportingYearStartMonth"), 1) INTO start_month
+	  FROM "ViolationSettings" s;
+	SELECT array_agg(k."id") INTO ev
+	  FROM (SELECT array_agg(h."facilityId") AS f, array_agg(NULL::integer) AS p,
+				   array_agg(h."pollutantKey") AS c,
+				   array_agg(violations_reporting_year(h."detectedAt", start_month)) AS y
+			  FROM pg_temp.violations_by_hand h) a,
+		   violations_ensure_events(a.f, a.p, a.c, a.y) k;
+	INSERT INTO "ViolationSample" ("id", "esmrSampleId", "benchmarkId", "eventId",
+		"facilityPlaceId", "facilityId", "pollutantKey", "benchmarkType", "detectedAt",
+		"measuredValue", "benchmarkValue", "units", "exceedanceRatio", "severity", "status",
+		"statusChangedAt", "note", "createdAt")
+	SELECT h."id", NULL, h."benchmarkId", e."id", h."facilityPlaceId", h."facilityId",
+		   h."pollutantKey", h."benchmarkType", h."detectedAt", h."measuredValue",
+		   h."benchmarkValue", h."units", h."exceedanceRatio", h."severity", h."status",
+		   h."statusChangedAt", h."note", h."createdAt"
+	  FROM pg_temp.violations_by_hand h
+	  JOIN "ViolationEvent" e
+		ON e."id" = ANY (ev) AND e."facilityId" = h."facilityId"
+	   AND e."pollutant" = h."pollutantKey"
+	   AND e."reportingYear" = violations_reporting_year(h."detectedAt", start_month);
+	DELETE FROM pg_temp.violations_by_hand;
+	PERFORM violations_refresh_events(ev);
 	RETURN NULL;
 END
 $$;
@@ -1292,6 +1413,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
+	PERFORM violations_serialize_with_ingest();
 	IF EXISTS (SELECT 1 FROM violations_old o JOIN violations_new n ON n."id" = o."id"
 				WHERE o."reportingYearStartMonth" IS DISTINCT FROM n."reportingYearStartMonth") THEN
 		PERFORM violations_rekey(ARRAY(SELECT v."id" FROM "ViolationSample" v));
@@ -1315,6 +1437,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
+	PERFORM violations_serialize_with_ingest();
+	IF to_regclass('@extschema@."PollutantBenchmark"') IS NULL THEN
+		RETURN NULL;			-- not attached to the app yet: nothing to classify
+	END IF;
 	-- the events follow through violations_on_violation_update
 	UPDATE "ViolationSample" v
 	   SET "severity" = s.severity

@@ -6,11 +6,13 @@
 -- three calendar years), a COPY, and one statement that writes more violations
 -- than the extension buffers at once (20,000).  "ViolationSample" and the skip
 -- log must equal what the test's own pure-SQL reading of the SPEC's detection
--- rules gives: its own unit normalisation and conversion (CASE expressions),
--- its own qualifier filter, an exactly rounded ratio, the severity from
--- "ViolationSeverityBand".  None of the extension's functions are used there.
+-- rules gives (test/lib/reference.psql): its own unit normalisation and
+-- conversion (CASE expressions), its own qualifier filter, an exactly rounded
+-- ratio, the severity from "ViolationSeverityBand".  None of the extension's
+-- functions are used there.  Turning evaluateDnq on between the loads
+-- re-evaluates the DNQ samples of the first load (SPEC, "Changes after the fact").
 BEGIN;
-SELECT plan(19);
+SELECT plan(21);
 
 INSERT INTO "ESMRFacility" ("facilityPlaceId", "facilityName", "region")
 SELECT 8000 + f, 'Bulk plant ' || f, '5' FROM generate_series(1, 4) f;
@@ -23,94 +25,10 @@ INSERT INTO "Facility" ("id", "name", "esmrFacilityId", "impairedWater") VALUES
 	('fac_bulk_4', 'Bulk facility 4', 8004, false);
 
 -- ============================================================ the reference
--- Units as the SPEC compares them: trimmed, spaces removed, lower case, µ/μ
--- and "mc" read as u; then the family and the power of ten of g/L.
-CREATE FUNCTION pg_temp.ref_unit(u text, OUT n text, OUT mass_exp int, OUT is_ph boolean)
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT n,
-		   CASE n WHEN 'g/l' THEN 0 WHEN 'mg/l' THEN -3 WHEN 'ppm' THEN -3
-				  WHEN 'ug/l' THEN -6 WHEN 'ppb' THEN -6 WHEN 'ng/l' THEN -9 WHEN 'pg/l' THEN -12 END,
-		   n IN ('su', 's.u.', 'phunits', 'ph', 'stdunits')
-	  FROM (SELECT replace(lower(regexp_replace(translate(u, U&'\00B5\03BC', 'uu'), '[[:space:]]', '', 'g')),
-						   'mc', 'u') AS n) x
-$$;
-
--- Every (sample, benchmark) pair the qualifier rule lets through, with the
--- result converted into the benchmark's units (NULL: does not convert).
--- DNQ is evaluated for the samples loaded after evaluateDnq was turned on
--- (ids not starting with b1_).
-CREATE TEMP VIEW ref_pairs AS
-SELECT s."id" AS sample_id, s."qualifier", s."result", s."samplingDate",
-	   b."id" AS benchmark_id, b."pollutantKey", b."benchmarkType", b."limit", b."value", b."units"::text AS b_units,
-	   su.n AS s_norm, l."facilityPlaceId", f."id" AS facility_id,
-	   CASE WHEN su.mass_exp IS NOT NULL AND bu.mass_exp IS NOT NULL
-			THEN s."result" * CASE su.mass_exp - bu.mass_exp
-								 WHEN 12 THEN 1000000000000 WHEN 9 THEN 1000000000 WHEN 6 THEN 1000000
-								 WHEN 3 THEN 1000 WHEN 0 THEN 1 WHEN -3 THEN 0.001 WHEN -6 THEN 0.000001
-								 WHEN -9 THEN 0.000000001 WHEN -12 THEN 0.000000000001 END
-			WHEN su.is_ph AND bu.is_ph THEN s."result"
-			WHEN su.mass_exp IS NULL AND NOT su.is_ph AND bu.mass_exp IS NULL AND NOT bu.is_ph
-				 AND su.n = bu.n THEN s."result"
-	   END AS measured
-  FROM "ESMRSample" s
-  JOIN "ESMRParameter" p ON p."id" = s."parameterId"
-  JOIN "PollutantBenchmark" b ON b."pollutantKey" = p."canonicalKey"
-  CROSS JOIN LATERAL pg_temp.ref_unit(s."units") su
-  CROSS JOIN LATERAL pg_temp.ref_unit(b."units") bu
-  JOIN "ESMRLocation" l ON l."locationPlaceId" = s."locationPlaceId"
-  LEFT JOIN "Facility" f ON f."esmrFacilityId" = l."facilityPlaceId"
- WHERE s."result" IS NOT NULL AND s."result" <> 'NaN'
-   AND (s."qualifier" = '='
-		OR (s."qualifier" IN ('>', '>=') AND b."limit" = 'MAXIMUM')
-		OR (s."qualifier" = 'DNQ' AND s."id" NOT LIKE 'b1\_%'));
-
--- The violations: exceedance, ratio rounded half up to 4 places exactly
--- (div() is exact), severity of the band with the greatest minRatio that the
--- exact ratio is above.
-CREATE TEMP VIEW ref_violation AS
-SELECT e.sample_id, e.benchmark_id, e.measured,
-	   (CASE WHEN e."limit" = 'MAXIMUM' THEN div(e.measured * 20000 + e."value", 2 * e."value")
-			 ELSE div(e."value" * 20000 + e.measured, 2 * e.measured) END / 10000)::numeric(40,4) AS ratio,
-	   coalesce((SELECT sb."severity" FROM "ViolationSeverityBand" sb
-				  WHERE sb."benchmarkType"::text = e."benchmarkType"::text
-					AND CASE WHEN e."limit" = 'MAXIMUM' THEN e.measured > sb."minRatio" * e."value"
-							 ELSE e."value" > sb."minRatio" * e.measured END
-				  ORDER BY sb."minRatio" DESC LIMIT 1), 'LOW')::text AS severity,
-	   e.facility_id, e."facilityPlaceId", e."samplingDate"
-  FROM ref_pairs e
- WHERE e."value" > 0 AND e."value" <> 'NaN' AND e.measured IS NOT NULL
-   AND CASE WHEN e."limit" = 'MAXIMUM' THEN e.measured > e."value"
-			ELSE e.measured < e."value" AND e.measured > 0 END;
-
--- What cannot be evaluated, per cause: one record per sample and benchmark
--- that the qualifier lets through (a NaN result against each of them).
-CREATE TEMP VIEW ref_skip AS
-SELECT reason, pollutant_key, benchmark_id, sample_units, benchmark_units, count(*) AS n
-  FROM (SELECT 'RESULT_NOT_FINITE' AS reason, b."pollutantKey" AS pollutant_key, b."id" AS benchmark_id,
-			   u.n AS sample_units, b."units"::text AS benchmark_units
-		  FROM "ESMRSample" s
-		  JOIN "ESMRParameter" p ON p."id" = s."parameterId"
-		  JOIN "PollutantBenchmark" b ON b."pollutantKey" = p."canonicalKey"
-		 CROSS JOIN LATERAL pg_temp.ref_unit(s."units") u
-		 WHERE s."result" = 'NaN'
-		   AND (s."qualifier" = '='
-				OR (s."qualifier" IN ('>', '>=') AND b."limit" = 'MAXIMUM')
-				OR (s."qualifier" = 'DNQ' AND s."id" NOT LIKE 'b1\_%'))
-		UNION ALL
-		SELECT 'BENCHMARK_VALUE_NOT_POSITIVE', "pollutantKey", benchmark_id, s_norm, b_units
-		  FROM ref_pairs WHERE NOT ("value" > 0 AND "value" <> 'NaN')
-		UNION ALL
-		SELECT 'UNITS_NOT_CONVERTIBLE', "pollutantKey", benchmark_id, s_norm, b_units
-		  FROM ref_pairs WHERE "value" > 0 AND "value" <> 'NaN' AND measured IS NULL
-		UNION ALL
-		SELECT 'RESULT_NOT_POSITIVE', "pollutantKey", benchmark_id, s_norm, b_units
-		  FROM ref_pairs WHERE "value" > 0 AND "value" <> 'NaN' AND "limit" = 'MINIMUM' AND measured <= 0) x
- GROUP BY 1, 2, 3, 4, 5;
-
-CREATE TEMP VIEW actual_violation AS
-SELECT "esmrSampleId", "benchmarkId", "measuredValue", "exceedanceRatio", "severity"::text,
-	   "facilityId", "facilityPlaceId", "detectedAt"
-  FROM "ViolationSample";
+-- ref_violation, ref_skip, actual_violation: test/lib/reference.psql.  DNQ is
+-- evaluated there whenever "ViolationSettings"."evaluateDnq" is on, for every
+-- sample stored (turning it on re-evaluates the DNQ samples stored before).
+\ir ../lib/reference.psql
 
 -- ============================================================ 1. INSERT ... SELECT
 CREATE TEMP TABLE g_qualifier (q "ESMRQualifier", qi int);
@@ -201,7 +119,19 @@ SELECT ok((SELECT count(*) FROM "ViolationSample") > 1500,
 	'the generated set produces more than 1500 violations');
 
 -- ============================================================ 2. COPY, with DNQ evaluated
+CREATE TEMP TABLE before_dnq AS SELECT "id", "esmrSampleId", "benchmarkId" FROM "ViolationSample";
 UPDATE "ViolationSettings" SET "evaluateDnq" = true;
+
+-- Turning DNQ evaluation on evaluates the DNQ samples already stored, and
+-- leaves every other violation as it was (same ids).
+SELECT ok((SELECT count(*) FROM "ViolationSample" v JOIN "ESMRSample" s ON s."id" = v."esmrSampleId"
+			WHERE s."qualifier" = 'DNQ' AND s."id" LIKE 'b1\_%') > 100,
+	'evaluateDnq on: the DNQ samples of the first load now make violations (more than 100)');
+SELECT set_eq(
+	$$SELECT v."id", v."esmrSampleId", v."benchmarkId" FROM "ViolationSample" v
+		JOIN "ESMRSample" s ON s."id" = v."esmrSampleId" WHERE s."qualifier" <> 'DNQ'$$,
+	'SELECT * FROM before_dnq',
+	'evaluateDnq on: the violations of the other qualifiers keep their ids');
 
 -- Parameter ids of the COPY data below ('par_' || substr(md5(parameterName), 1, 12)).
 SELECT results_eq(
@@ -250,7 +180,7 @@ SELECT set_eq(
 	'SELECT * FROM actual_violation',
 	$$SELECT sample_id, benchmark_id, measured, ratio, severity, facility_id, "facilityPlaceId", "samplingDate"
 		FROM ref_violation$$,
-	'COPY: "ViolationSample" still equals the independent evaluation');
+	'COPY: "ViolationSample" still equals the independent evaluation (DNQ samples of both loads evaluated)');
 SELECT set_eq(
 	$$SELECT "reason", "pollutantKey", "benchmarkId", "sampleUnits", "benchmarkUnits", sum("sampleCount")::bigint
 		FROM "ViolationSkipSummary" GROUP BY 1, 2, 3, 4, 5$$,

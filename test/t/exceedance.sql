@@ -6,9 +6,10 @@
 --   The ratio keeps 4 decimal places; severity is decided on the exact ratio;
 --   nothing overflows for any values the app's columns can hold.
 --   Severity from "ViolationSeverityBand": by default ratio > 2 is CRITICAL,
---   otherwise MODERATE.
+--   otherwise MODERATE.  Changing the bands reclassifies existing violations;
+--   inserting a benchmark re-evaluates the pollutant's stored samples.
 BEGIN;
-SELECT plan(37);
+SELECT plan(38);
 
 SELECT 'par_' || substr(md5('Total Suspended Solids (TSS)'), 1, 12) AS tss,
 	   'par_' || substr(md5('pH'), 1, 12) AS ph,
@@ -200,14 +201,13 @@ SELECT results_eq(
 			 ('sb_high', 'COPPER:CMC:MAXIMUM:INSTANTANEOUS', '1.5385', 'HIGH'),
 			 ('sb_low',  'COPPER:CCC:MAXIMUM:INSTANTANEOUS', '1.6667', 'MODERATE'),
 			 ('sb_low',  'COPPER:CMC:MAXIMUM:INSTANTANEOUS', '1.1538', 'MODERATE')$$,
-	'bands: a HIGH band at 1.5 for CMC applies to new CMC violations above 1.5 only, and not to CCC');
+	'bands: a HIGH band at 1.5 for CMC applies to CMC violations above 1.5 only, and not to CCC');
 SELECT results_eq(
 	$$SELECT "highCount", "criticalCount", "moderateCount", "maxSeverity"::text FROM "ViolationEvent"
 	   WHERE "pollutant" = 'COPPER'$$,
-	$$VALUES (1, 7, 5, 'CRITICAL')$$,
-	'bands: the copper event counts 1 HIGH, 7 CRITICAL, 5 MODERATE (r_cu, sb_*)');
+	$$VALUES (2, 7, 4, 'CRITICAL')$$,
+	'bands: the copper event counts 2 HIGH (sb_before, sb_high), 7 CRITICAL, 4 MODERATE (r_cu, sb_*)');
 
-SELECT todo('SPEC rule 4: "Changing the bands reclassifies existing violations" is not implemented', 1);
 SELECT results_eq(
 	$$SELECT severity FROM found WHERE sample = 'sb_before' AND "benchmarkId" = 'COPPER:CMC:MAXIMUM:INSTANTANEOUS'$$,
 	$$VALUES ('HIGH')$$,
@@ -229,6 +229,17 @@ SELECT results_eq(
 	$$VALUES ('sl_105', '1.0500', 'LOW'), ('sl_110', '1.1000', 'LOW'), ('sl_111', '1.1100', 'MODERATE'),
 			 ('sl_250', '2.5000', 'CRITICAL'), ('sl_ph', '1.0526', 'LOW'), ('sl_ph_edge', '1.1000', 'MODERATE')$$,
 	'bands: LOW up to 1.1, MODERATE above (6 / 5.454545 = 1.1000001 is MODERATE), CRITICAL above 2');
+SELECT results_eq(
+	$$SELECT sample, "benchmarkId", ratio, severity FROM found
+	   WHERE sample IN ('m_above', 'n_599', 'r_nh3', 'c_200', 'c_200_02', 'r_cu')
+		 AND "benchmarkId" LIKE '%:NAL:%' ORDER BY 1$$,
+	$$VALUES ('c_200',    'TSS:NAL:MAXIMUM:ANNUAL_AVERAGE',       '2.0000', 'MODERATE'),
+			 ('c_200_02', 'TSS:NAL:MAXIMUM:ANNUAL_AVERAGE',       '2.0002', 'CRITICAL'),
+			 ('m_above',  'TSS:NAL:MAXIMUM:ANNUAL_AVERAGE',       '1.0000', 'LOW'),
+			 ('n_599',    'PH:NAL:MINIMUM:INSTANTANEOUS',         '1.0017', 'LOW'),
+			 ('r_cu',     'COPPER:NAL:MAXIMUM:ANNUAL_AVERAGE',    '1.5060', 'MODERATE'),
+			 ('r_nh3',    'AMMONIA_N:NAL:MAXIMUM:ANNUAL_AVERAGE', '1.4019', 'MODERATE')$$,
+	'bands: the NAL violations found before the LOW band are reclassified (1.0000 and 1.0017 LOW, 1.4019 and 2.0000 MODERATE)');
 
 -- ------------------------------------------------------------ benchmarks <= 0
 INSERT INTO "PollutantBenchmark" ("id", "pollutantKey", "benchmarkType", "limit", "period", "value", "units", "source") VALUES
@@ -247,10 +258,10 @@ SELECT results_eq(
 SELECT results_eq(
 	$$SELECT "reason", "pollutantKey", "benchmarkId", "sampleUnits", "benchmarkUnits", "sampleCount", "exampleSampleId"
 		FROM "ViolationSkipSummary" WHERE "reason" = 'BENCHMARK_VALUE_NOT_POSITIVE' ORDER BY 3$$,
-	$$VALUES ('BENCHMARK_VALUE_NOT_POSITIVE', 'TSS', 'TSS:CCC:MAXIMUM:INSTANTANEOUS', 'mg/l', 'mg/L', 1::bigint, 'g_tss'),
-			 ('BENCHMARK_VALUE_NOT_POSITIVE', 'TSS', 'TSS:CMC:MAXIMUM:INSTANTANEOUS', 'mg/l', 'mg/L', 1::bigint, 'g_tss'),
-			 ('BENCHMARK_VALUE_NOT_POSITIVE', 'TSS', 'TSS:MCL:MAXIMUM:INSTANTANEOUS', 'mg/l', 'mg/L', 1::bigint, 'g_tss')$$,
-	'benchmarks 0, -5 and NaN are reported BENCHMARK_VALUE_NOT_POSITIVE');
+	$$VALUES ('BENCHMARK_VALUE_NOT_POSITIVE', 'TSS', 'TSS:CCC:MAXIMUM:INSTANTANEOUS', 'mg/l', 'mg/L', 15::bigint, 'sl_250'),
+			 ('BENCHMARK_VALUE_NOT_POSITIVE', 'TSS', 'TSS:CMC:MAXIMUM:INSTANTANEOUS', 'mg/l', 'mg/L', 15::bigint, 'sl_250'),
+			 ('BENCHMARK_VALUE_NOT_POSITIVE', 'TSS', 'TSS:MCL:MAXIMUM:INSTANTANEOUS', 'mg/l', 'mg/L', 15::bigint, 'sl_250')$$,
+	'benchmarks 0, -5 and NaN are reported BENCHMARK_VALUE_NOT_POSITIVE for all 15 TSS samples: the 14 stored before (re-evaluated when the benchmarks were inserted) and g_tss');
 SELECT is_empty(
 	$$SELECT * FROM "ViolationSkipSummary" WHERE "reason" NOT IN ('BENCHMARK_VALUE_NOT_POSITIVE', 'RESULT_NOT_POSITIVE')$$,
 	'nothing else was skipped in this file');

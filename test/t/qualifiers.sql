@@ -1,13 +1,14 @@
 -- Detection rule 1 (qualifiers): "=" is a measured value; ">" and ">=" count
 -- against MAXIMUM benchmarks only; "<", "<=" and "ND" never violate; "DNQ" only
--- when "ViolationSettings"."evaluateDnq" is on; a null result is never
+-- when "ViolationSettings"."evaluateDnq" is on (turning it on or off
+-- re-evaluates the DNQ samples already stored); a null result is never
 -- evaluated; a NaN result is skipped and logged, never raised.
 --
 -- Benchmarks used (data/benchmarks.csv):
 --   TSS:NAL:MAXIMUM:ANNUAL_AVERAGE  100 mg/L    TSS:NAL:MAXIMUM:INSTANTANEOUS 400 mg/L
 --   PH:NAL:MINIMUM:INSTANTANEOUS    6.0 SU      PH:NAL:MAXIMUM:INSTANTANEOUS  9.0 SU
 BEGIN;
-SELECT plan(31);
+SELECT plan(32);
 
 SELECT 'par_' || substr(md5('Total Suspended Solids (TSS)'), 1, 12) AS tss,
 	   'par_' || substr(md5('pH'), 1, 12) AS ph \gset
@@ -142,8 +143,11 @@ SELECT results_eq(
 	'DNQ pH 5.5 counts against the MINIMUM too when evaluated (6 / 5.5 = 1.0909)');
 SELECT is_empty($$SELECT * FROM found WHERE sample = 'q_lt_on'$$,
 	'evaluateDnq does not make < count');
-SELECT is_empty($$SELECT * FROM found WHERE sample = 'q_dnq_off'$$,
-	'turning evaluateDnq on does not evaluate the DNQ sample stored before');
+SELECT results_eq(
+	$$SELECT "benchmarkId", "measuredValue", ratio, severity, "facilityId", "facilityPlaceId", "reportingYear"
+		FROM found WHERE sample = 'q_dnq_off' ORDER BY 1$$,
+	$$VALUES ('TSS:NAL:MAXIMUM:ANNUAL_AVERAGE', 300::numeric, '3.0000', 'CRITICAL', NULL::text, 9001, '2024')$$,
+	'turning evaluateDnq on evaluates the DNQ 300 mg/L sample stored before (3.0000, CRITICAL)');
 
 -- DNQ, setting off again
 UPDATE "ViolationSettings" SET "evaluateDnq" = false;
@@ -152,6 +156,8 @@ INSERT INTO "ESMRSample" ("id", "locationPlaceId", "parameterId", "samplingDate"
 VALUES ('q_dnq_off2', 900101, :'tss', '2024-08-31', '08:00', 'DNQ', 300, 'mg/L');
 SELECT is_empty($$SELECT * FROM found WHERE sample = 'q_dnq_off2'$$,
 	'DNQ is ignored again once evaluateDnq is turned back off');
+SELECT is_empty($$SELECT * FROM found WHERE sample IN ('q_dnq_off', 'q_dnq_on', 'q_dnq_ph')$$,
+	'turning evaluateDnq off removes the violations of the DNQ samples (q_dnq_off, q_dnq_on, q_dnq_ph)');
 
 -- Nothing else was found: exactly the violations asserted above.
 SELECT set_eq(
@@ -162,9 +168,7 @@ SELECT set_eq(
 			 ('q_gt', 'TSS:NAL:MAXIMUM:ANNUAL_AVERAGE'),
 			 ('q_ge', 'TSS:NAL:MAXIMUM:ANNUAL_AVERAGE'),
 			 ('q_ph_eq_low', 'PH:NAL:MINIMUM:INSTANTANEOUS'),
-			 ('q_ph_gt_high', 'PH:NAL:MAXIMUM:INSTANTANEOUS'),
-			 ('q_dnq_on', 'TSS:NAL:MAXIMUM:ANNUAL_AVERAGE'),
-			 ('q_dnq_ph', 'PH:NAL:MINIMUM:INSTANTANEOUS')$$,
+			 ('q_ph_gt_high', 'PH:NAL:MAXIMUM:INSTANTANEOUS')$$,
 	'exactly the expected (sample, benchmark) violations exist');
 
 -- The two events, hand-computed.
@@ -173,11 +177,11 @@ SELECT results_eq(
 			 "lastDate", "maxRatio"::text, "openCount", "moderateCount", "criticalCount",
 			 "maxSeverity"::text, "impairedWater"
 		FROM "ViolationEvent" ORDER BY 1$$,
-	$$VALUES ('PH', '2024', NULL::text, 9001, 3, '2024-04-04'::date, '2024-09-09'::date, '1.2000',
-			  3, 3, 0, 'MODERATE', false),
-			 ('TSS', '2024', NULL::text, 9001, 6, '2024-01-20'::date, '2024-08-31'::date, '5.0000',
-			  6, 3, 3, 'CRITICAL', false)$$,
-	'events: PH 3 violations (max 1.2000), TSS 6 violations (max 5.0000, 3 CRITICAL)');
+	$$VALUES ('PH', '2024', NULL::text, 9001, 2, '2024-04-04'::date, '2024-04-05'::date, '1.2000',
+			  2, 2, 0, 'MODERATE', false),
+			 ('TSS', '2024', NULL::text, 9001, 5, '2024-01-20'::date, '2024-05-01'::date, '5.0000',
+			  5, 3, 2, 'CRITICAL', false)$$,
+	'events (DNQ off again): PH 2 violations (max 1.2000), TSS 5 violations (max 5.0000, 2 CRITICAL), last dates without the DNQ samples');
 
 \ir ../lib/aggregate_checks.psql
 
