@@ -2,6 +2,7 @@
 # make test: every test of the extension on a throwaway cluster.
 #   pg_regress: sql/*.sql against expected/*.out (output-shaped tests)
 #   pgTAP:      test/t/*.sql through pg_prove (behaviour)
+#   Prisma:     test/prisma (a real Prisma Client against the same cluster)
 #   isolation:  test/isolation/specs/*.spec (ISOLATION in the Makefile) through
 #               PostgreSQL's pg_isolation_regress (concurrent sessions)
 # Exits non-zero on any failure.
@@ -23,6 +24,9 @@ echo "== pgTAP"
 create_app_db violations_tap
 psql -q -X -v ON_ERROR_STOP=1 -d violations_tap -c 'CREATE EXTENSION pgtap' >/dev/null
 pg_prove -d violations_tap --ext .sql -r test/t || status=1
+
+echo "== Prisma (Node >= 20: npm ci, validate, tsc, drift check, client tests)"
+test/prisma/run.sh || status=1
 
 echo "== isolation"
 # --use-existing: pg_isolation_regress neither drops nor creates the database,
