@@ -768,15 +768,22 @@ $$;
 
 /*
  * Recomputes these events and their months from "ViolationSample", after
- * locking them; an event left without violations goes (unless it still holds
- * legacy figures).  Used by every change except the insert of new samples,
- * which adds its deltas directly.
+ * locking them.  An event left without violations goes, unless it still
+ * holds legacy figures or an Alert points at it: then it stays, counting
+ * zero, so that the Alert finds it again when violations come back.  Used by
+ * every change except the insert of new samples, which adds its deltas
+ * directly.
  */
 CREATE FUNCTION violations_refresh_events(event_ids text[])
 RETURNS void
 LANGUAGE plpgsql
+-- custom plans: the arrays range from one element to thousands
+SET plan_cache_mode = force_custom_plan
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+DECLARE
+	empty text[];
+	kept text[];
 BEGIN
 	IF event_ids IS NULL OR cardinality(event_ids) = 0 THEN
 		RETURN;
@@ -805,9 +812,28 @@ BEGIN
 		   r."highCount", r."criticalCount"
 	  FROM violations_monthly_recount r
 	 WHERE r."eventId" = ANY (event_ids);
-	DELETE FROM "ViolationEvent" e
+	SELECT array_agg(e."id") INTO empty
+	  FROM "ViolationEvent" e
 	 WHERE e."id" = ANY (event_ids) AND NOT e."legacy"
 	   AND NOT EXISTS (SELECT 1 FROM "ViolationSample" v WHERE v."eventId" = e."id");
+	IF empty IS NULL THEN
+		RETURN;
+	END IF;
+	IF to_regclass('@extschema@."Alert"') IS NOT NULL THEN
+		-- (dynamic: the app's table need not exist when this is created)
+		EXECUTE 'SELECT array_agg(DISTINCT a."violationEventId") FROM "Alert" a
+				  WHERE a."violationEventId" = ANY ($1)'
+			INTO kept USING empty;
+	END IF;
+	UPDATE "ViolationEvent" e
+	   SET "count" = 0, "maxRatio" = 0, "openCount" = 0, "underReviewCount" = 0,
+		   "facilityPlaceId" = CASE WHEN e."facilityId" IS NULL THEN e."facilityPlaceId" END,
+		   "resolvedCount" = 0, "dismissedCount" = 0, "lowCount" = 0, "moderateCount" = 0,
+		   "highCount" = 0, "criticalCount" = 0, "dismissed" = false,
+		   "updatedAt" = CURRENT_TIMESTAMP
+	 WHERE e."id" = ANY (kept);
+	DELETE FROM "ViolationEvent" e
+	 WHERE e."id" = ANY (empty) AND NOT e."id" = ANY (coalesce(kept, '{}'));
 END
 $$;
 
@@ -821,6 +847,8 @@ $$;
 CREATE FUNCTION violations_reevaluate(sample_ids text[])
 RETURNS void
 LANGUAGE plpgsql
+-- custom plans: the arrays range from one element to thousands
+SET plan_cache_mode = force_custom_plan
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
@@ -924,6 +952,8 @@ $$;
 CREATE FUNCTION violations_rekey(violation_ids text[], gone_facility text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
+-- custom plans: the arrays range from one element to thousands
+SET plan_cache_mode = force_custom_plan
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
@@ -960,6 +990,49 @@ BEGIN
 	IF t_id IS NULL THEN
 		RETURN;
 	END IF;
+
+	/*
+	 * An event all of whose violations move, mostly to one key that has no
+	 * event yet, moves itself there: its id, and the Alerts that point at it,
+	 * stay.  Only within its Facility (a new reporting year) or from a bare
+	 * eSMR facility to the Facility linked to it: a Facility's event never
+	 * leaves the Facility, whose Alerts point at it.
+	 */
+	PERFORM violations_lock_events(t_old);
+	WITH t AS (
+		SELECT * FROM unnest(t_id, t_fid, t_fpid, t_pollutant, t_year, t_old)
+			AS t(id, fid, fpid, pollutant, year, old_event)
+	), g AS (
+		SELECT old_event, fid, CASE WHEN fid IS NULL THEN fpid END AS kfpid,
+			   max(fpid) AS fpid, pollutant, year, count(*) AS n
+		  FROM t GROUP BY 1, 2, 3, 5, 6
+	), whole AS (
+		SELECT g.old_event FROM g GROUP BY g.old_event
+		HAVING sum(g.n) = (SELECT count(*) FROM "ViolationSample" v
+							WHERE v."eventId" = g.old_event)
+	), best AS (
+		SELECT DISTINCT ON (g.old_event) g.*
+		  FROM g JOIN whole USING (old_event)
+		 ORDER BY g.old_event, g.n DESC, g.year DESC
+	), free AS (
+		SELECT b.* FROM best b
+		  JOIN "ViolationEvent" e ON e."id" = b.old_event
+		 WHERE (e."facilityId", CASE WHEN e."facilityId" IS NULL THEN e."facilityPlaceId" END,
+				e."reportingYear") IS DISTINCT FROM (b.fid, b.kfpid, b.year)
+		   AND (e."facilityId" IS NULL OR e."facilityId" = b.fid)
+		   AND NOT EXISTS (SELECT 1 FROM "ViolationEvent" x
+							WHERE x."pollutant" = b.pollutant AND x."reportingYear" = b.year
+							  AND CASE WHEN b.fid IS NOT NULL THEN x."facilityId" = b.fid
+									   ELSE x."facilityId" IS NULL AND x."facilityPlaceId" = b.kfpid END)
+	), moves AS (
+		SELECT DISTINCT ON (fid, kfpid, pollutant, year) *
+		  FROM free ORDER BY fid, kfpid, pollutant, year, n DESC, old_event
+	)
+	UPDATE "ViolationEvent" e
+	   SET "facilityId" = m.fid, "facilityPlaceId" = coalesce(m.fpid, e."facilityPlaceId"),
+		   "reportingYear" = m.year, "updatedAt" = CURRENT_TIMESTAMP
+	  FROM moves m
+	 WHERE e."id" = m.old_event;
 
 	-- the target events and the current ones, locked in the writers' order
 	SELECT array_agg(k."id") INTO ev
@@ -1021,7 +1094,7 @@ DECLARE
 	found_it boolean;
 	prev text := current_setting('violations.note', true);
 BEGIN
-	PERFORM set_config('violations.note', coalesce(note, ''), true);
+	PERFORM set_config('violations.note', coalesce(note, prev, ''), true);
 	UPDATE "ViolationSample" SET "status" = new_status
 	 WHERE "id" = violation_id
 	RETURNING * INTO r;
@@ -1132,15 +1205,21 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+DECLARE
+	ids text[];
 BEGIN
-	PERFORM violations_reevaluate(ARRAY(
-		SELECT n."id" FROM violations_new n LEFT JOIN violations_old o ON o."id" = n."id"
+	-- EXECUTE here and below: a cached plan over the transition tables would
+	-- keep the row estimates of the first statement, however large the next
+	EXECUTE $q$
+		SELECT array_agg(n."id" ORDER BY n."id")
+		  FROM violations_new n LEFT JOIN violations_old o ON o."id" = n."id"
 		 WHERE o."id" IS NULL
 			OR (o."locationPlaceId", o."parameterId", o."samplingDate", o."qualifier",
 				o."result", o."units")
 			   IS DISTINCT FROM
 			   (n."locationPlaceId", n."parameterId", n."samplingDate", n."qualifier",
-				n."result", n."units")));
+				n."result", n."units")$q$ INTO ids;
+	PERFORM violations_reevaluate(ids);
 	RETURN NULL;
 END
 $$;
@@ -1153,37 +1232,88 @@ SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
 	keys text[];
+	changed text[];
 BEGIN
-	PERFORM violations_serialize_with_ingest();
 	IF TG_OP = 'INSERT' THEN
-		SELECT array_agg(DISTINCT n."pollutantKey") INTO keys FROM violations_new n;
+		EXECUTE 'SELECT array_agg(DISTINCT n."pollutantKey") FROM violations_new n' INTO keys;
 	ELSE
 		-- only what detection reads; a new note or source changes nothing
-		SELECT array_agg(DISTINCT c.k) INTO keys
-		  FROM (SELECT x."pollutantKey" AS k
-				  FROM ((SELECT o."id", o."pollutantKey", o."benchmarkType", o."limit", o."value", o."units"
-						   FROM violations_old o
-						 EXCEPT
-						 SELECT n."id", n."pollutantKey", n."benchmarkType", n."limit", n."value", n."units"
-						   FROM violations_new n)
-						UNION ALL
-						(SELECT n."id", n."pollutantKey", n."benchmarkType", n."limit", n."value", n."units"
-						   FROM violations_new n
-						 EXCEPT
-						 SELECT o."id", o."pollutantKey", o."benchmarkType", o."limit", o."value", o."units"
-						   FROM violations_old o)) x) c;
+		EXECUTE $q$
+			SELECT array_agg(DISTINCT x.k), array_agg(DISTINCT x.id)
+			  FROM ((SELECT o."id", o."pollutantKey" AS k, o."benchmarkType", o."limit",
+							o."value", o."units" FROM violations_old o
+					 EXCEPT
+					 SELECT n."id", n."pollutantKey", n."benchmarkType", n."limit",
+							n."value", n."units" FROM violations_new n)
+					UNION ALL
+					(SELECT n."id", n."pollutantKey", n."benchmarkType", n."limit",
+							n."value", n."units" FROM violations_new n
+					 EXCEPT
+					 SELECT o."id", o."pollutantKey", o."benchmarkType", o."limit",
+							o."value", o."units" FROM violations_old o)) x$q$
+			INTO keys, changed;
 	END IF;
-	IF keys IS NOT NULL THEN
-		PERFORM violations_reevaluate(ARRAY(
-			SELECT s."id" FROM "ESMRSample" s
-			  JOIN "ESMRParameter" p ON p."id" = s."parameterId"
-			 WHERE p."canonicalKey" = ANY (keys)
-			UNION
-			SELECT v."esmrSampleId" FROM "ViolationSample" v
-			 WHERE v."pollutantKey" = ANY (keys) AND v."esmrSampleId" IS NOT NULL
-			ORDER BY 1));
+	IF keys IS NULL THEN
+		RETURN NULL;
+	END IF;
+	PERFORM violations_serialize_with_ingest();
+	PERFORM violations_reevaluate(ARRAY(
+		SELECT s."id" FROM "ESMRSample" s
+		  JOIN "ESMRParameter" p ON p."id" = s."parameterId"
+		 WHERE p."canonicalKey" = ANY (keys)
+		UNION
+		SELECT v."esmrSampleId" FROM "ViolationSample" v
+		 WHERE v."pollutantKey" = ANY (keys) AND v."esmrSampleId" IS NOT NULL
+		ORDER BY 1));
+	IF changed IS NOT NULL THEN
+		PERFORM violations_reassess_by_hand(changed);
 	END IF;
 	RETURN NULL;
+END
+$$;
+
+/*
+ * Hand-entered violations of changed benchmarks, assessed again: the
+ * measured value is converted from the units it was entered in to the
+ * benchmark's new ones; one that no longer exceeds (or whose units no longer
+ * convert) goes, its history staying.
+ */
+CREATE FUNCTION violations_reassess_by_hand(benchmark_ids text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	IF to_regclass('pg_temp.violations_reassessed') IS NULL THEN
+		CREATE TEMP TABLE violations_reassessed (
+			"id" text, measured numeric, benchmark_value numeric, units text, btype text,
+			is_min boolean) ON COMMIT DROP;
+	END IF;
+	DELETE FROM pg_temp.violations_reassessed;
+	INSERT INTO pg_temp.violations_reassessed
+	SELECT v."id", violations_convert_units(v."measuredValue", v."units", b."units"),
+		   b."value", b."units", b."benchmarkType"::text, b."limit"::text = 'MINIMUM'
+	  FROM "ViolationSample" v
+	  JOIN "PollutantBenchmark" b ON b."id" = v."benchmarkId"
+	 WHERE v."esmrSampleId" IS NULL AND v."benchmarkId" = ANY (benchmark_ids);
+
+	DELETE FROM "ViolationSample" v
+	 USING pg_temp.violations_reassessed r
+	 WHERE v."id" = r."id"
+	   AND (r.measured IS NULL OR r.benchmark_value <= 0
+			OR CASE WHEN r.is_min THEN NOT (r.measured < r.benchmark_value AND r.measured > 0)
+					ELSE NOT r.measured > r.benchmark_value END);
+	UPDATE "ViolationSample" v
+	   SET "measuredValue" = r.measured, "benchmarkValue" = r.benchmark_value,
+		   "units" = r.units, "benchmarkType" = r.btype,
+		   "exceedanceRatio" = CASE WHEN r.is_min
+				THEN div(2 * r.benchmark_value * 10000 + r.measured, 2 * r.measured)
+				ELSE div(2 * r.measured * 10000 + r.benchmark_value, 2 * r.benchmark_value)
+				END / 10000,
+		   "severity" = violations_severity(r.btype, r.is_min, r.measured, r.benchmark_value)
+	  FROM pg_temp.violations_reassessed r
+	 WHERE v."id" = r."id";
+	DELETE FROM pg_temp.violations_reassessed;
 END
 $$;
 
@@ -1193,14 +1323,21 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+DECLARE
+	params text[];
 BEGIN
+	EXECUTE $q$
+		SELECT array_agg(n."id")
+		  FROM violations_new n LEFT JOIN violations_old o ON o."id" = n."id"
+		 WHERE o."id" IS NULL OR o."canonicalKey" IS DISTINCT FROM n."canonicalKey"$q$
+		INTO params;
+	IF params IS NULL THEN
+		RETURN NULL;
+	END IF;
 	PERFORM violations_serialize_with_ingest();
 	PERFORM violations_reevaluate(ARRAY(
 		SELECT s."id" FROM "ESMRSample" s
-		 WHERE s."parameterId" IN (
-			SELECT n."id" FROM violations_new n LEFT JOIN violations_old o ON o."id" = n."id"
-			 WHERE o."id" IS NULL OR o."canonicalKey" IS DISTINCT FROM n."canonicalKey")
-		 ORDER BY 1));
+		 WHERE s."parameterId" = ANY (params) ORDER BY 1));
 	RETURN NULL;
 END
 $$;
@@ -1214,9 +1351,11 @@ AS $$
 DECLARE
 	moved integer[];
 BEGIN
-	SELECT array_agg(n."locationPlaceId") INTO moved
-	  FROM violations_new n JOIN violations_old o ON o."locationPlaceId" = n."locationPlaceId"
-	 WHERE o."facilityPlaceId" IS DISTINCT FROM n."facilityPlaceId";
+	EXECUTE $q$
+		SELECT array_agg(n."locationPlaceId")
+		  FROM violations_new n JOIN violations_old o ON o."locationPlaceId" = n."locationPlaceId"
+		 WHERE o."facilityPlaceId" IS DISTINCT FROM n."facilityPlaceId"$q$
+		INTO moved;
 	IF moved IS NOT NULL THEN
 		PERFORM violations_serialize_with_ingest();
 		PERFORM violations_reevaluate(ARRAY(
@@ -1237,25 +1376,27 @@ DECLARE
 	places integer[];
 	facilities text[];
 BEGIN
-	PERFORM violations_serialize_with_ingest();
 	IF TG_OP = 'INSERT' THEN
-		SELECT array_agg(n."esmrFacilityId") INTO places
-		  FROM violations_new n WHERE n."esmrFacilityId" IS NOT NULL;
+		EXECUTE $q$
+			SELECT array_agg(n."esmrFacilityId") FROM violations_new n
+			 WHERE n."esmrFacilityId" IS NOT NULL$q$ INTO places;
 	ELSE
-		SELECT array_agg(p) INTO places
-		  FROM (SELECT o."esmrFacilityId" AS p FROM violations_old o
-				  JOIN violations_new n ON n."id" = o."id"
-				 WHERE o."esmrFacilityId" IS DISTINCT FROM n."esmrFacilityId"
-				UNION
-				SELECT n."esmrFacilityId" FROM violations_old o
-				  JOIN violations_new n ON n."id" = o."id"
-				 WHERE o."esmrFacilityId" IS DISTINCT FROM n."esmrFacilityId") x
-		 WHERE p IS NOT NULL;
-		SELECT array_agg(n."id") INTO facilities
-		  FROM violations_old o JOIN violations_new n ON n."id" = o."id"
-		 WHERE o."impairedWater" IS DISTINCT FROM n."impairedWater";
+		EXECUTE $q$
+			SELECT array_agg(DISTINCT p) FILTER (WHERE p IS NOT NULL),
+				   array_agg(DISTINCT f) FILTER (WHERE f IS NOT NULL)
+			  FROM violations_old o JOIN violations_new n ON n."id" = o."id",
+				   LATERAL (VALUES
+					(CASE WHEN o."esmrFacilityId" IS DISTINCT FROM n."esmrFacilityId"
+						  THEN o."esmrFacilityId" END,
+					 CASE WHEN o."impairedWater" IS DISTINCT FROM n."impairedWater"
+						  THEN n."id" END),
+					(CASE WHEN o."esmrFacilityId" IS DISTINCT FROM n."esmrFacilityId"
+						  THEN n."esmrFacilityId" END, NULL)) AS x(p, f)$q$
+			INTO places, facilities;
 	END IF;
+	-- a name or a new hand-made Facility changes nothing: ingest goes on
 	IF places IS NOT NULL THEN
+		PERFORM violations_serialize_with_ingest();
 		PERFORM violations_rekey(ARRAY(
 			SELECT v."id" FROM "ViolationSample" v
 			 WHERE v."facilityPlaceId" = ANY (places) AND v."esmrSampleId" IS NOT NULL));
@@ -1296,9 +1437,12 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+DECLARE
+	ev text[];
 BEGIN
 	IF coalesce(current_setting('violations.internal', true), '') <> 'on' THEN
-		PERFORM violations_refresh_events(ARRAY(SELECT DISTINCT o."eventId" FROM violations_old o));
+		EXECUTE 'SELECT array_agg(DISTINCT o."eventId") FROM violations_old o' INTO ev;
+		PERFORM violations_refresh_events(ev);
 	END IF;
 	RETURN NULL;
 END
@@ -1314,23 +1458,29 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+DECLARE
+	ev text[];
 BEGIN
 	IF coalesce(current_setting('violations.internal', true), '') = 'on' THEN
 		RETURN NULL;
 	END IF;
-	INSERT INTO "ViolationStatusHistory" ("violationId", "esmrSampleId", "fromStatus",
-		"toStatus", "changedAt", "changedBy", "note")
-	SELECT n."id", n."esmrSampleId", o."status", n."status", n."statusChangedAt",
-		   coalesce(nullif(current_setting('violations.user', true), ''), current_user::text),
-		   nullif(current_setting('violations.note', true), '')
-	  FROM violations_old o JOIN violations_new n ON n."id" = o."id"
-	 WHERE o."status" IS DISTINCT FROM n."status";
-	PERFORM violations_refresh_events(ARRAY(
-		SELECT DISTINCT x.e FROM violations_old o JOIN violations_new n ON n."id" = o."id",
+	EXECUTE $q$
+		INSERT INTO "ViolationStatusHistory" ("violationId", "esmrSampleId", "fromStatus",
+			"toStatus", "changedAt", "changedBy", "note")
+		SELECT n."id", n."esmrSampleId", o."status", n."status", n."statusChangedAt",
+			   coalesce(nullif(current_setting('violations.user', true), ''), current_user::text),
+			   nullif(current_setting('violations.note', true), '')
+		  FROM violations_old o JOIN violations_new n ON n."id" = o."id"
+		 WHERE o."status" IS DISTINCT FROM n."status"$q$;
+	EXECUTE $q$
+		SELECT array_agg(DISTINCT x.e)
+		  FROM violations_old o JOIN violations_new n ON n."id" = o."id",
 			   LATERAL (VALUES (o."eventId"), (n."eventId")) AS x(e)
 		 WHERE (o."status", o."severity", o."eventId", o."detectedAt", o."exceedanceRatio")
 			   IS DISTINCT FROM
-			   (n."status", n."severity", n."eventId", n."detectedAt", n."exceedanceRatio")));
+			   (n."status", n."severity", n."eventId", n."detectedAt", n."exceedanceRatio")$q$
+		INTO ev;
+	PERFORM violations_refresh_events(ev);
 	RETURN NULL;
 END
 $$;
@@ -1368,8 +1518,9 @@ DECLARE
 	start_month integer;
 BEGIN
 	IF TG_WHEN = 'BEFORE' THEN
-		CREATE TEMP TABLE IF NOT EXISTS violations_by_hand
-			(LIKE "ViolationSample") ON COMMIT DROP;
+		IF to_regclass('pg_temp.violations_by_hand') IS NULL THEN
+			CREATE TEMP TABLE violations_by_hand (LIKE "ViolationSample") ON COMMIT DROP;
+		END IF;
 		DELETE FROM pg_temp.violations_by_hand;
 		INSERT INTO pg_temp.violations_by_hand
 		SELECT * FROM "ViolationSample" v WHERE v."esmrSampleId" IS NULL;
@@ -1412,14 +1563,22 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+DECLARE
+	month_changed boolean;
+	dnq_changed boolean;
 BEGIN
-	PERFORM violations_serialize_with_ingest();
-	IF EXISTS (SELECT 1 FROM violations_old o JOIN violations_new n ON n."id" = o."id"
-				WHERE o."reportingYearStartMonth" IS DISTINCT FROM n."reportingYearStartMonth") THEN
+	EXECUTE $q$
+		SELECT coalesce(bool_or(o."reportingYearStartMonth" IS DISTINCT FROM n."reportingYearStartMonth"), false),
+			   coalesce(bool_or(o."evaluateDnq" IS DISTINCT FROM n."evaluateDnq"), false)
+		  FROM violations_old o JOIN violations_new n ON n."id" = o."id"$q$
+		INTO month_changed, dnq_changed;
+	IF month_changed OR dnq_changed THEN
+		PERFORM violations_serialize_with_ingest();
+	END IF;
+	IF month_changed THEN
 		PERFORM violations_rekey(ARRAY(SELECT v."id" FROM "ViolationSample" v));
 	END IF;
-	IF EXISTS (SELECT 1 FROM violations_old o JOIN violations_new n ON n."id" = o."id"
-				WHERE o."evaluateDnq" IS DISTINCT FROM n."evaluateDnq") THEN
+	IF dnq_changed THEN
 		PERFORM violations_reevaluate(ARRAY(
 			SELECT s."id" FROM "ESMRSample" s
 			  JOIN "ESMRParameter" p ON p."id" = s."parameterId"

@@ -36,6 +36,8 @@
 
 /* Violations held in memory before a chunk is written; bounds memory use. */
 #define VIOL_CHUNK	20000
+/* First allocation of the chunk arrays; most statements insert one sample. */
+#define VIOL_CHUNK_START	16
 
 /* The summed changes to one "ViolationEvent" row. */
 typedef struct VEventDelta
@@ -85,8 +87,10 @@ struct VWriter
 	HTAB	   *events;
 	VViolation *violations;
 	int			nviolations;
+	int			maxviolations;	/* allocated, grows by doubling to VIOL_CHUNK */
 	VSkip	   *skips;
 	int			nskips;
+	int			maxskips;
 	bool		backfill;		/* evaluating samples stored before the extension */
 	Tuplestorestate *collect;	/* if set, return what was found instead */
 	TupleDesc	collect_desc;
@@ -258,9 +262,10 @@ writer_reset(VWriter *w)
 	ctl.hcxt = w->cxt;
 	w->events = hash_create("violations event deltas", 256, &ctl,
 							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-	w->violations = MemoryContextAlloc(w->cxt, sizeof(VViolation) * VIOL_CHUNK);
+	w->maxviolations = w->maxskips = VIOL_CHUNK_START;
+	w->violations = MemoryContextAlloc(w->cxt, sizeof(VViolation) * w->maxviolations);
 	w->nviolations = 0;
-	w->skips = MemoryContextAlloc(w->cxt, sizeof(VSkip) * VIOL_CHUNK);
+	w->skips = MemoryContextAlloc(w->cxt, sizeof(VSkip) * w->maxskips);
 	w->nskips = 0;
 }
 
@@ -350,6 +355,11 @@ viol_writer_add(VWriter *w, Datum sampleId, VBenchmark *benchmark, VFacility *fa
 	pfree(keystr);
 	pfree(year);
 
+	if (w->nviolations >= w->maxviolations)
+	{
+		w->maxviolations *= 2;
+		w->violations = repalloc(w->violations, sizeof(VViolation) * w->maxviolations);
+	}
 	v = &w->violations[w->nviolations++];
 	v->sampleId = chunk_datum(w, sampleId, -1);
 	v->benchmark = benchmark;
@@ -371,8 +381,14 @@ void
 viol_writer_skip(VWriter *w, VSkipReason reason, VBenchmark *benchmark,
 				 const char *sampleUnits, Datum sampleId)
 {
-	VSkip	   *k = &w->skips[w->nskips++];
+	VSkip	   *k;
 
+	if (w->nskips >= w->maxskips)
+	{
+		w->maxskips *= 2;
+		w->skips = repalloc(w->skips, sizeof(VSkip) * w->maxskips);
+	}
+	k = &w->skips[w->nskips++];
 	k->sampleId = chunk_datum(w, sampleId, -1);
 	k->benchmark = benchmark;
 	k->reason = reason;

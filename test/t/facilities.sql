@@ -11,7 +11,7 @@
 -- independent evaluation of test/lib/reference.psql, and the aggregates equal
 -- their recomputation (pg_temp.check_all: 6 assertions).
 BEGIN;
-SELECT plan(92);
+SELECT plan(93);
 
 SELECT 'par_' || substr(md5('Total Suspended Solids (TSS)'), 1, 12) AS tss,
 	   'par_' || substr(md5('pH'), 1, 12) AS ph \gset
@@ -141,11 +141,16 @@ SELECT results_eq(
 	'unlink: the violation of 9702 goes back to the bare eSMR facility');
 SELECT results_eq(
 	'SELECT * FROM ev ORDER BY 1 NULLS LAST, 2, 3, 4',
-	$$VALUES (NULL::text, 9701, 'PH',  '2023', 1, 0, false),
+	$$VALUES ('fac_f1'::text, NULL::integer, 'TSS', '2024', 0, 0, false),
+			 (NULL,       9701, 'PH',  '2023', 1, 0, false),
 			 (NULL,       9701, 'TSS', '2024', 3, 1, false),
 			 (NULL,       9702, 'TSS', '2024', 1, 0, false),
 			 (NULL,       9703, 'TSS', '2024', 1, 0, false)$$,
-	'unlink: the Facility has no event left; every eSMR facility has its own');
+	'unlink: every eSMR facility has its own events; the Facility keeps only the emptied TSS event that alert_f1 points at');
+SELECT results_eq(
+	$$SELECT a."violationEventId" = f."id" FROM "Alert" a, f1_tss f WHERE a."id" = 'alert_f1'$$,
+	$$VALUES (true)$$,
+	'unlink: alert_f1 still points at its event');
 SELECT * FROM pg_temp.check_all('unlink');
 
 -- ============================================================ 5. two links in one statement
