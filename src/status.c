@@ -117,8 +117,10 @@ violations_status_check(PG_FUNCTION_ARGS)
 						   TextDatumGetCString(heap_getattr(oldtup, id_col, desc, &isnull))),
 				 errhint("Allowed: OPEN to UNDER_REVIEW or DISMISSED, UNDER_REVIEW to RESOLVED or DISMISSED, RESOLVED or DISMISSED to OPEN.")));
 
-	/* the statement's start, as the column's timestamp(3): two changes of one
-	 * violation in one transaction still come in order */
+	/*
+	 * The statement's start, as the column's timestamp(3): two changes of one
+	 * violation in one transaction still come in order.
+	 */
 	stamp = DirectFunctionCall1(timestamptz_timestamp,
 								TimestampTzGetDatum(GetCurrentStatementStartTimestamp()));
 	stamp = DirectFunctionCall2(timestamp_scale, stamp, Int32GetDatum(3));
