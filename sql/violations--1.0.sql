@@ -573,6 +573,14 @@ BEGIN
 					ELSE e."facilityId" IS NULL AND e."facilityPlaceId" = v."facilityPlaceId" END
 		 WHERE e."id" IS DISTINCT FROM v."eventId"
 			OR v."facilityId" IS DISTINCT FROM ve."facilityId"
+	), impaired AS (
+		-- a Facility's events carry its impairedWater
+		SELECT e."id", jsonb_build_object('impairedWater', e."impairedWater") AS j,
+			   jsonb_build_object('impairedWater', coalesce(f."impairedWater", false)) AS r
+		  FROM "ViolationEvent" e
+		  LEFT JOIN "Facility" f ON f."id" = e."facilityId"
+		 WHERE NOT e."legacy" AND e."count" > 0
+		   AND e."impairedWater" IS DISTINCT FROM coalesce(f."impairedWater", false)
 	), links AS (
 		-- a sample's violation belongs to the Facility linked to its eSMR facility
 		SELECT v."id", jsonb_build_object('facilityId', v."facilityId") AS j,
@@ -590,6 +598,8 @@ BEGIN
 	 WHERE mo.j IS DISTINCT FROM rm.j
 	UNION ALL
 	SELECT 'ViolationSample', keys."id", keys.j, keys.r FROM keys
+	UNION ALL
+	SELECT 'ViolationEvent', impaired."id", impaired.j, impaired.r FROM impaired
 	UNION ALL
 	SELECT 'ViolationSample', links."id", links.j, links.r FROM links;
 END
@@ -1287,12 +1297,13 @@ BEGIN
 	IF to_regclass('pg_temp.violations_reassessed') IS NULL THEN
 		CREATE TEMP TABLE violations_reassessed (
 			"id" text, measured numeric, benchmark_value numeric, units text, btype text,
-			is_min boolean) ON COMMIT DROP;
+			is_min boolean, pollutant text) ON COMMIT DROP;
 	END IF;
 	DELETE FROM pg_temp.violations_reassessed;
 	INSERT INTO pg_temp.violations_reassessed
 	SELECT v."id", violations_convert_units(v."measuredValue", v."units", b."units"),
-		   b."value", b."units", b."benchmarkType"::text, b."limit"::text = 'MINIMUM'
+		   b."value", b."units", b."benchmarkType"::text, b."limit"::text = 'MINIMUM',
+		   b."pollutantKey"
 	  FROM "ViolationSample" v
 	  JOIN "PollutantBenchmark" b ON b."id" = v."benchmarkId"
 	 WHERE v."esmrSampleId" IS NULL AND v."benchmarkId" = ANY (benchmark_ids);
@@ -1310,9 +1321,16 @@ BEGIN
 				THEN div(2 * r.benchmark_value * 10000 + r.measured, 2 * r.measured)
 				ELSE div(2 * r.measured * 10000 + r.benchmark_value, 2 * r.benchmark_value)
 				END / 10000,
-		   "severity" = violations_severity(r.btype, r.is_min, r.measured, r.benchmark_value)
+		   "severity" = violations_severity(r.btype, r.is_min, r.measured, r.benchmark_value),
+		   "pollutantKey" = r.pollutant
 	  FROM pg_temp.violations_reassessed r
 	 WHERE v."id" = r."id";
+	-- a benchmark moved to another pollutant takes its violations to that pollutant's events
+	PERFORM violations_rekey(ARRAY(
+		SELECT v."id" FROM "ViolationSample" v
+		  JOIN "ViolationEvent" e ON e."id" = v."eventId"
+		  JOIN pg_temp.violations_reassessed r ON r."id" = v."id"
+		 WHERE e."pollutant" <> v."pollutantKey"));
 	DELETE FROM pg_temp.violations_reassessed;
 END
 $$;
@@ -1395,8 +1413,10 @@ BEGIN
 			INTO places, facilities;
 	END IF;
 	-- a name or a new hand-made Facility changes nothing: ingest goes on
-	IF places IS NOT NULL THEN
+	IF places IS NOT NULL OR facilities IS NOT NULL THEN
 		PERFORM violations_serialize_with_ingest();
+	END IF;
+	IF places IS NOT NULL THEN
 		PERFORM violations_rekey(ARRAY(
 			SELECT v."id" FROM "ViolationSample" v
 			 WHERE v."facilityPlaceId" = ANY (places) AND v."esmrSampleId" IS NOT NULL));

@@ -107,17 +107,18 @@ static SPIPlanPtr skip_plan = NULL;
 /*
  * The event upsert.  Rows of the legacy table ("legacy") hold the old
  * figures until their first violation arrives, which replaces them; a
- * legacy row that was dismissed keeps its new violations dismissed.
+ * legacy row that was dismissed keeps its new violations dismissed.  An
+ * emptied event kept for an Alert ("count" = 0) starts afresh too.
  */
 #define EVENT_MERGE \
 	" DO UPDATE SET" \
 	"  \"facilityPlaceId\" = coalesce(excluded.\"facilityPlaceId\", e.\"facilityPlaceId\")," \
-	"  \"firstDate\" = CASE WHEN e.\"legacy\" THEN excluded.\"firstDate\"" \
+	"  \"firstDate\" = CASE WHEN e.\"legacy\" OR e.\"count\" = 0 THEN excluded.\"firstDate\"" \
 	"   ELSE least(e.\"firstDate\", excluded.\"firstDate\") END," \
-	"  \"lastDate\" = CASE WHEN e.\"legacy\" THEN excluded.\"lastDate\"" \
+	"  \"lastDate\" = CASE WHEN e.\"legacy\" OR e.\"count\" = 0 THEN excluded.\"lastDate\"" \
 	"   ELSE greatest(e.\"lastDate\", excluded.\"lastDate\") END," \
 	"  \"count\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"count\" END + excluded.\"count\"," \
-	"  \"maxRatio\" = CASE WHEN e.\"legacy\" THEN excluded.\"maxRatio\"" \
+	"  \"maxRatio\" = CASE WHEN e.\"legacy\" OR e.\"count\" = 0 THEN excluded.\"maxRatio\"" \
 	"   ELSE greatest(e.\"maxRatio\", excluded.\"maxRatio\") END," \
 	"  \"openCount\" = CASE WHEN e.\"legacy\" THEN 0 ELSE e.\"openCount\" END" \
 	"   + CASE WHEN $14 AND e.\"legacyDismissed\" THEN 0 ELSE excluded.\"count\" END," \
@@ -357,7 +358,7 @@ viol_writer_add(VWriter *w, Datum sampleId, VBenchmark *benchmark, VFacility *fa
 
 	if (w->nviolations >= w->maxviolations)
 	{
-		w->maxviolations *= 2;
+		w->maxviolations = Min(w->maxviolations * 2, VIOL_CHUNK);
 		w->violations = repalloc(w->violations, sizeof(VViolation) * w->maxviolations);
 	}
 	v = &w->violations[w->nviolations++];
@@ -385,7 +386,7 @@ viol_writer_skip(VWriter *w, VSkipReason reason, VBenchmark *benchmark,
 
 	if (w->nskips >= w->maxskips)
 	{
-		w->maxskips *= 2;
+		w->maxskips = Min(w->maxskips * 2, VIOL_CHUNK);
 		w->skips = repalloc(w->skips, sizeof(VSkip) * w->maxskips);
 	}
 	k = &w->skips[w->nskips++];
