@@ -44,7 +44,7 @@ ISOLATION = \
 	cache_after_commit \
 	insert_during_reference_change
 
-.PHONY: test demo bench isolation-specs
+.PHONY: test demo bench stress isolation-specs
 # Every test on a throwaway cluster; see test/run.sh.
 test:
 	test/run.sh
@@ -60,3 +60,8 @@ bench:
 # The isolation specs, for test/run.sh.
 isolation-specs:
 	@echo $(ISOLATION)
+
+# Concurrency (pgbench, 8 clients) and crash tests on a throwaway cluster;
+# minutes, so not part of make test (see test/stress/run.sh).
+stress:
+	test/stress/run.sh

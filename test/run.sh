@@ -3,6 +3,7 @@
 #   pg_regress: sql/*.sql against expected/*.out (output-shaped tests)
 #   pgTAP:      test/t/*.sql through pg_prove (behaviour)
 #   Prisma:     test/prisma (a real Prisma Client against the same cluster)
+#   dump:       pg_dump / pg_restore and psql of a plain dump, compared
 #   isolation:  test/isolation/specs/*.spec (ISOLATION in the Makefile) through
 #               PostgreSQL's pg_isolation_regress (concurrent sessions)
 # Exits non-zero on any failure.
@@ -39,5 +40,8 @@ rm -rf results/isolation
 	--inputdir=test/isolation --outputdir=results/isolation \
 	$(make -s --no-print-directory isolation-specs) \
 	|| { status=1; head -200 results/isolation/regression.diffs 2>/dev/null || true; }
+
+echo "== dump and restore"
+test/dump_restore.sh || status=1
 
 exit $status
