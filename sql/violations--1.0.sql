@@ -293,7 +293,9 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION violations_detect()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'violations_detect'
-LANGUAGE C;
+LANGUAGE C
+-- its queries name tables by schema; functions and operators resolve here
+SET search_path = pg_catalog, @extschema@, pg_temp;
 
 -- Statement-level trigger on the reference tables: drops cached lookups in every backend.
 CREATE FUNCTION violations_invalidate()
@@ -307,7 +309,8 @@ CREATE FUNCTION violations_backfill_batch(
 	OUT last_id text, OUT samples bigint, OUT violations bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'violations_backfill_batch'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, @extschema@, pg_temp;
 
 /*
  * Links the extension to the app's tables: foreign keys from the violation
@@ -700,7 +703,9 @@ CREATE TYPE violations_evaluation AS (
 CREATE FUNCTION violations_evaluate(sample_ids text[])
 RETURNS SETOF violations_evaluation
 AS 'MODULE_PATHNAME', 'violations_evaluate'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+-- its queries name tables by schema; functions and operators resolve here
+SET search_path = pg_catalog, @extschema@, pg_temp;
 
 -- The severity of an exceedance from the bands, decided on the exact ratio.
 CREATE FUNCTION violations_severity(benchmark_type text, is_minimum boolean,
