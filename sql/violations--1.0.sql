@@ -723,6 +723,23 @@ AS $$
 $$;
 
 /*
+ * The exceedance ratio (value / measured for a MINIMUM benchmark, measured /
+ * value otherwise) rounded half up to 4 places from the exact quotient, as
+ * detection computes it in C: floor((2 a 10^4 + b) / (2 b)) / 10^4.
+ */
+CREATE FUNCTION violations_exceedance_ratio(measured numeric, benchmark_value numeric,
+											is_minimum boolean)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN is_minimum
+				THEN div(2 * benchmark_value * 10000 + measured, 2 * measured)
+				ELSE div(2 * measured * 10000 + benchmark_value, 2 * benchmark_value)
+		   END / 10000
+$$;
+
+/*
  * Locks events in the order every writer takes them (those of a Facility by
  * facilityId, then the others by facilityPlaceId; then year and pollutant),
  * so that concurrent writers of shared events queue instead of deadlocking.
@@ -1165,10 +1182,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Give the measured value in the benchmark''s units.';
 	END IF;
-	-- rounded half up to 4 places from the exact quotient, as detection does
-	ratio := CASE WHEN is_min
-				  THEN div(2 * b."value" * 10000 + measured_value, 2 * measured_value)
-				  ELSE div(2 * measured_value * 10000 + b."value", 2 * b."value") END / 10000;
+	ratio := violations_exceedance_ratio(measured_value, b."value", is_min);
 
 	SELECT k."id" INTO ev
 	  FROM violations_ensure_events(ARRAY[facility_id], ARRAY[NULL::integer],
@@ -1322,10 +1336,7 @@ BEGIN
 	UPDATE "ViolationSample" v
 	   SET "measuredValue" = r.measured, "benchmarkValue" = r.benchmark_value,
 		   "units" = r.units, "benchmarkType" = r.btype,
-		   "exceedanceRatio" = CASE WHEN r.is_min
-				THEN div(2 * r.benchmark_value * 10000 + r.measured, 2 * r.measured)
-				ELSE div(2 * r.measured * 10000 + r.benchmark_value, 2 * r.benchmark_value)
-				END / 10000,
+		   "exceedanceRatio" = violations_exceedance_ratio(r.measured, r.benchmark_value, r.is_min),
 		   "severity" = violations_severity(r.btype, r.is_min, r.measured, r.benchmark_value),
 		   "pollutantKey" = r.pollutant
 	  FROM pg_temp.violations_reassessed r
