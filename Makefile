@@ -31,6 +31,9 @@ include $(PGXS)
 
 EXTRA_CLEAN = results regression.diffs regression.out
 
+# Every object depends on the shared header (PGXS tracks no header dependencies).
+$(OBJS): src/violations.h
+
 # Isolation tests (PostgreSQL's isolation tester): test/isolation/specs/<name>.spec
 # against test/isolation/expected/<name>.out, run by test/run.sh on a database
 # that holds the app's schema.  Set here, after the include, on purpose: set

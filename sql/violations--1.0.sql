@@ -213,7 +213,8 @@ CREATE INDEX "ViolationStatusHistory_violationId_changedAt_idx"
 /*
  * Samples that could not be evaluated against a benchmark (units that do not
  * convert, a benchmark value <= 0, a NaN result, a MINIMUM benchmark against a
- * result <= 0, an infinite date): one row per sample and benchmark, so that
+ * result <= 0, an infinite date or one past 294276 AD, where timestamps
+ * end): one row per sample and benchmark, so that
  * evaluating a sample again (the backfill) never counts it twice, and a
  * deleted sample takes its rows along.  Read it through "ViolationSkipSummary".
  */
@@ -1170,8 +1171,8 @@ BEGIN
 			USING ERRCODE = 'foreign_key_violation';
 	END IF;
 	IF measured_value IS NULL OR measured_value = 'NaN' OR detected_at IS NULL
-	   OR NOT isfinite(detected_at) THEN
-		RAISE EXCEPTION 'a hand-entered violation needs a finite measured value and sampling date'
+	   OR NOT isfinite(detected_at) OR detected_at >= date '294277-01-01' THEN
+		RAISE EXCEPTION 'a hand-entered violation needs a finite measured value and a sampling date before 294277-01-01'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	is_min := b.lim = 'MINIMUM';

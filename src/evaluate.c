@@ -18,6 +18,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -29,7 +30,7 @@
 
 const char *const viol_skip_names[VSKIP_COUNT] = {
 	"UNITS_NOT_CONVERTIBLE", "BENCHMARK_VALUE_NOT_POSITIVE", "RESULT_NOT_FINITE",
-	"RESULT_NOT_POSITIVE", "DATE_NOT_FINITE"
+	"RESULT_NOT_POSITIVE", "DATE_NOT_FINITE", "DATE_OUT_OF_RANGE"
 };
 
 /* The ESMRQualifier labels, in VQualifier order. */
@@ -280,6 +281,9 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 		skip_all(state, param, qual, VSKIP_NAN, unit.norm, sampleId);
 	else if (DATE_NOT_FINITE(date))
 		skip_all(state, param, qual, VSKIP_DATE, unit.norm, sampleId);
+	/* months and reporting years go through timestamps, which end in 294276 AD */
+	else if (date >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE)
+		skip_all(state, param, qual, VSKIP_DATE_RANGE, unit.norm, sampleId);
 	else
 		found = evaluate(state, slot, param, qual, result, date, &unit, sampleId);
 

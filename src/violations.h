@@ -178,6 +178,7 @@ typedef enum VSkipReason
 	VSKIP_NAN,					/* result is NaN or infinite */
 	VSKIP_NONPOSITIVE,			/* MINIMUM benchmark, result <= 0 */
 	VSKIP_DATE,					/* sampling date is infinite */
+	VSKIP_DATE_RANGE,			/* sampling date beyond what a timestamp holds */
 	VSKIP_COUNT
 } VSkipReason;
 
