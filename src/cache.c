@@ -170,13 +170,6 @@ viol_cache_register_callbacks(void)
 	RegisterXactCallback(viol_xact_callback, NULL);
 }
 
-/* Marks every cache stale (after DDL on the extension's own objects, say). */
-void
-viol_cache_invalidate_all(void)
-{
-	viol_relcache_callback((Datum) 0, InvalidOid);
-}
-
 /* Resolves the relids that the callback watches, in schema nspid. */
 static void
 resolve_relids(Oid nspid)

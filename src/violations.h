@@ -133,7 +133,6 @@ extern void viol_refcache_unpin(VRefCache *cache);
 extern VParameter *viol_lookup_parameter(VRefCache *cache, const char *id, int len);
 extern VFacility *viol_lookup_location(VRefCache *cache, int32 locationPlaceId);
 extern void viol_cache_register_callbacks(void);
-extern void viol_cache_invalidate_all(void);
 extern char *viol_qualified(const char *nspname, const char *relname);
 extern SPIPlanPtr viol_prepare_kept(const char *query, int nargs, Oid *argtypes);
 
