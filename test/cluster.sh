@@ -9,7 +9,9 @@ PG_BINDIR=$(pg_config --bindir)
 ensure_packages() {
 	local need=()
 	[ -x "$PG_BINDIR/postgres" ] || need+=(postgresql-15)
-	[ -e "$(pg_config --pgxs 2>/dev/null)" ] || need+=(postgresql-server-dev-15)
+	# pgxs.mk ships with postgresql-client-15 on Debian 12: test for the headers.
+	[ -e "$(pg_config --includedir-server 2>/dev/null)/postgres.h" ] ||
+		need+=(postgresql-server-dev-15)
 	[ -e /usr/share/postgresql/15/extension/pgtap.control ] || need+=(postgresql-15-pgtap)
 	command -v pg_prove >/dev/null || need+=(libtap-parser-sourcehandler-pgtap-perl)
 	command -v gcc >/dev/null || need+=(build-essential)
