@@ -8,6 +8,7 @@
 --   samples      number of ESMRSample rows          (default 1200000)
 --   facilities   number of ESMRFacility rows        (default 3000)
 --   start_date   first sampling date                (default 2019-01-01)
+--   end_date     last sampling date                 (default today)
 --   seed         setseed() argument, in [-1, 1]     (default 0.2024)
 --
 -- What it makes:
@@ -18,7 +19,7 @@
 --   Facility       the app's facilities: about 60 % of the eSMR facilities
 --                  ('fac_<n>', linked by esmrFacilityId, some on impaired
 --                  water) and a few made by hand with no eSMR link
---   ESMRSample     samples from start_date to today, ids 's000000001' ... in
+--   ESMRSample     samples from start_date to end_date, ids 's000000001' ... in
 --                  sampling order, over every ESMRParameter: qualifiers, null
 --                  results, unit spellings (and some wrong units) as in the
 --                  real export; each pollutant's results are log-normal around
@@ -40,6 +41,10 @@
 \if :{?facilities}
 \else
 \set facilities 3000
+\endif
+\if :{?end_date}
+\else
+SELECT to_char(current_date, 'YYYY-MM-DD') AS end_date \gset
 \endif
 \if :{?start_date}
 \else
@@ -413,11 +418,11 @@ ANALYZE _gen_ubucket;
 ANALYZE _gen_loc;
 
 SELECT count(*) AS nloc FROM _gen_loc \gset
-SELECT current_date - :'start_date'::date + 1 AS ndays \gset
+SELECT :'end_date'::date - :'start_date'::date + 1 AS ndays \gset
 
 -- ---------------------------------------------------------------- samples
 
-\echo 'Inserting' :samples 'samples at' :nloc 'locations of' :facilities 'facilities, sampled from' :start_date 'to today ...'
+\echo 'Inserting' :samples 'samples at' :nloc 'locations of' :facilities 'facilities, sampled from' :start_date 'to' :end_date '...'
 SELECT clock_timestamp() AS gen_t0 \gset
 
 /*
