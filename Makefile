@@ -1,7 +1,7 @@
 # violations: PostgreSQL extension, built with PGXS
 
 EXTENSION = violations
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 
 MODULE_big = violations
 OBJS = \

@@ -66,14 +66,14 @@ describe('backfill.ts', () => {
   })
 
   test('a database error exits 1 and names its SQLSTATE (here a role without rights: 42501)', async () => {
-    await sql(DB, `DROP ROLE IF EXISTS violations_reader; CREATE ROLE violations_reader LOGIN;
-                   GRANT SELECT ON "ViolationBackfill" TO violations_reader`)
+    await sql(DB, `DROP ROLE IF EXISTS backfill_nobody; CREATE ROLE backfill_nobody LOGIN;
+                   GRANT SELECT ON "ViolationBackfill" TO backfill_nobody`)
     const u = new URL(url)
-    u.username = 'violations_reader'
+    u.username = 'backfill_nobody'
     const r = backfill(['--database-url', u.toString()])
     assert.equal(r.code, 1, r.out + r.err)
     assert.match(r.err, /backfill failed: SQLSTATE 42501: permission denied/)
-    await sql(DB, `REVOKE ALL ON "ViolationBackfill" FROM violations_reader; DROP ROLE violations_reader`)
+    await sql(DB, `REVOKE ALL ON "ViolationBackfill" FROM backfill_nobody; DROP ROLE backfill_nobody`)
   })
 
   test('it cannot run inside prisma.$transaction: the procedure COMMITs (SQLSTATE 2D000)', async () => {
