@@ -24,9 +24,7 @@ CREATE EXTENSION violations VERSION '1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'violations';
 \set ECHO none
 \set part_one true
-\o /dev/null
 \i test/lib/upgrade_fill.psql
-\o
 
 \set ECHO all
 SELECT count(*) AS violations, count(*) FILTER (WHERE "status" <> 'OPEN') AS reviewed
@@ -36,13 +34,9 @@ ALTER EXTENSION violations UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'violations';
 \set ECHO none
 \set part_one false
-\o /dev/null
 \i test/lib/upgrade_fill.psql
-\o
 \set prefix upgraded_
-\o /dev/null
 \i test/lib/upgrade_state.psql
-\o
 
 \c violations_fresh
 SET client_min_messages = warning;
@@ -53,17 +47,11 @@ CREATE EXTENSION violations;
 SELECT extversion FROM pg_extension WHERE extname = 'violations';
 \set ECHO none
 \set part_one true
-\o /dev/null
 \i test/lib/upgrade_fill.psql
-\o
 \set part_one false
-\o /dev/null
 \i test/lib/upgrade_fill.psql
-\o
 \set prefix fresh_
-\o /dev/null
 \i test/lib/upgrade_state.psql
-\o
 
 \c contrib_regression
 \set ECHO all
