@@ -27,6 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/datetime.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -729,6 +730,17 @@ writer_flush(VWriter *w)
 		return;
 	}
 	prepare_plans(w->cache);
+
+	/*
+	 * A large chunk: have the foreign-key checks of the rows about to be
+	 * written planned afresh.  PostgreSQL's RI triggers keep their plans for
+	 * the session, and one made while "ESMRSample" was nearly empty (a
+	 * sequential scan) would read the whole table once per row written,
+	 * quadratic in the size of the load.  The invalidation is processed
+	 * before the first write below (SPI increments the command counter).
+	 */
+	if (w->nviolations + w->nskips >= VIOL_REPLAN_FK_ROWS)
+		CacheInvalidateRelcacheByRelid(get_relname_relid("ESMRSample", w->cache->nspid));
 	if (w->nviolations > 0)
 	{
 		write_events(w);

@@ -177,9 +177,15 @@ typedef enum VSkipReason
 	VSKIP_NAN,					/* result is NaN or infinite */
 	VSKIP_NONPOSITIVE,			/* MINIMUM benchmark, result <= 0 */
 	VSKIP_DATE,					/* sampling date is infinite */
-	VSKIP_DATE_RANGE,			/* sampling date beyond what a timestamp holds */
+	VSKIP_DATE_RANGE,			/* sampling date with no month a timestamp holds */
 	VSKIP_COUNT
 } VSkipReason;
+
+/* rows in one write from which the foreign-key checks are planned afresh */
+#define VIOL_REPLAN_FK_ROWS	1000
+
+/* Julian day of 4714-12-01 BC, the first date whose month's first day is a date */
+#define VIOL_FIRST_MONTH_JULIAN	7
 
 extern const char *const viol_skip_names[VSKIP_COUNT];
 
