@@ -85,7 +85,8 @@ $$;
 
 /*
  * Hand entries: as in 1.0, with the history's "changedBy" from
- * violations_actor() (this function now runs as the extension's owner).
+ * violations_actor() (this function now runs as the extension's owner), and
+ * refused against a NaN benchmark or for a date whose month has no first day.
  */
 CREATE OR REPLACE FUNCTION violations_record_violation(facility_id text, benchmark_id text,
 													   measured_value numeric, detected_at date,
@@ -113,12 +114,14 @@ BEGIN
 			USING ERRCODE = 'foreign_key_violation';
 	END IF;
 	IF measured_value IS NULL OR measured_value = 'NaN' OR detected_at IS NULL
-	   OR NOT isfinite(detected_at) OR detected_at >= date '294277-01-01' THEN
-		RAISE EXCEPTION 'a hand-entered violation needs a finite measured value and a sampling date before 294277-01-01'
+	   OR NOT isfinite(detected_at) OR detected_at >= date '294277-01-01'
+	   OR detected_at < date '4714-12-01 BC' THEN
+		RAISE EXCEPTION 'a hand-entered violation needs a finite measured value and a sampling date from 4714-12-01 BC to 294276-12-31'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	is_min := b.lim = 'MINIMUM';
-	IF b."value" <= 0 OR (is_min AND NOT (measured_value < b."value" AND measured_value > 0))
+	-- (NaN sorts above every number: a NaN benchmark is not > 0 here)
+	IF b."value" <= 0 OR b."value" = 'NaN' OR (is_min AND NOT (measured_value < b."value" AND measured_value > 0))
 	   OR (NOT is_min AND NOT measured_value > b."value") THEN
 		RAISE EXCEPTION '% % does not exceed benchmark % (% % %)', measured_value, b.units,
 			benchmark_id, CASE WHEN is_min THEN 'minimum' ELSE 'maximum' END, b."value", b.units
@@ -144,6 +147,55 @@ BEGIN
 	VALUES (r."id", NULL, NULL, r."status", violations_actor(), coalesce(note, 'entered by hand'));
 	PERFORM violations_refresh_events(ARRAY[ev]);
 	RETURN r;
+END
+$$;
+
+/*
+ * Hand-entered violations of changed benchmarks, assessed again: as in 1.0,
+ * and a benchmark whose value became NaN is ignored as one <= 0 is (NaN
+ * sorts above every number, so "<= 0" alone kept them).
+ */
+CREATE OR REPLACE FUNCTION violations_reassess_by_hand(benchmark_ids text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+	IF to_regclass('pg_temp.violations_reassessed') IS NULL THEN
+		CREATE TEMP TABLE violations_reassessed (
+			"id" text, measured numeric, benchmark_value numeric, units text, btype text,
+			is_min boolean, pollutant text) ON COMMIT DROP;
+	END IF;
+	DELETE FROM pg_temp.violations_reassessed;
+	INSERT INTO pg_temp.violations_reassessed
+	SELECT v."id", violations_convert_units(v."measuredValue", v."units", b."units"),
+		   b."value", b."units", b."benchmarkType"::text, b."limit"::text = 'MINIMUM',
+		   b."pollutantKey"
+	  FROM "ViolationSample" v
+	  JOIN "PollutantBenchmark" b ON b."id" = v."benchmarkId"
+	 WHERE v."esmrSampleId" IS NULL AND v."benchmarkId" = ANY (benchmark_ids);
+
+	DELETE FROM "ViolationSample" v
+	 USING pg_temp.violations_reassessed r
+	 WHERE v."id" = r."id"
+	   AND (r.measured IS NULL OR r.benchmark_value <= 0 OR r.benchmark_value = 'NaN'
+			OR CASE WHEN r.is_min THEN NOT (r.measured < r.benchmark_value AND r.measured > 0)
+					ELSE NOT r.measured > r.benchmark_value END);
+	UPDATE "ViolationSample" v
+	   SET "measuredValue" = r.measured, "benchmarkValue" = r.benchmark_value,
+		   "units" = r.units, "benchmarkType" = r.btype,
+		   "exceedanceRatio" = violations_exceedance_ratio(r.measured, r.benchmark_value, r.is_min),
+		   "severity" = violations_severity(r.btype, r.is_min, r.measured, r.benchmark_value),
+		   "pollutantKey" = r.pollutant
+	  FROM pg_temp.violations_reassessed r
+	 WHERE v."id" = r."id";
+	-- a benchmark moved to another pollutant takes its violations to that pollutant's events
+	PERFORM violations_rekey(ARRAY(
+		SELECT v."id" FROM "ViolationSample" v
+		  JOIN "ViolationEvent" e ON e."id" = v."eventId"
+		  JOIN pg_temp.violations_reassessed r ON r."id" = v."id"
+		 WHERE e."pollutant" <> v."pollutantKey"));
+	DELETE FROM pg_temp.violations_reassessed;
 END
 $$;
 

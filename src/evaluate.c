@@ -281,8 +281,12 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 		skip_all(state, param, qual, VSKIP_NAN, unit.norm, sampleId);
 	else if (DATE_NOT_FINITE(date))
 		skip_all(state, param, qual, VSKIP_DATE, unit.norm, sampleId);
-	/* months and reporting years go through timestamps, which end in 294276 AD */
-	else if (date >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE)
+	/*
+	 * Months go through timestamps, which end in 294276 AD; and the first
+	 * week of dates (4714-11-24 to 30 BC) has no first of its month.
+	 */
+	else if (date >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE ||
+			 date < VIOL_FIRST_MONTH_JULIAN - POSTGRES_EPOCH_JDATE)
 		skip_all(state, param, qual, VSKIP_DATE_RANGE, unit.norm, sampleId);
 	else
 		found = evaluate(state, slot, param, qual, result, date, &unit, sampleId);
