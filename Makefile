@@ -45,7 +45,8 @@ ISOLATION = \
 	opposite_orders \
 	status_while_reevaluating \
 	cache_after_commit \
-	insert_during_reference_change
+	insert_during_reference_change \
+	truncate_while_inserting
 
 .PHONY: test demo bench stress isolation-specs
 # Every test on a throwaway cluster; see test/run.sh.
