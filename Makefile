@@ -48,7 +48,7 @@ ISOLATION = \
 	insert_during_reference_change \
 	truncate_while_inserting
 
-.PHONY: test demo bench stress isolation-specs
+.PHONY: test demo bench stress valgrind isolation-specs
 # Every test on a throwaway cluster; see test/run.sh.
 test:
 	test/run.sh
@@ -64,6 +64,11 @@ bench:
 # The isolation specs, for test/run.sh.
 isolation-specs:
 	@echo $(ISOLATION)
+
+# The pg_regress, pgTAP and isolation suites with the server under valgrind
+# memcheck; 20-60 minutes, so not part of make test (see test/valgrind.sh).
+valgrind:
+	test/valgrind.sh
 
 # Concurrency (pgbench, 8 clients) and crash tests on a throwaway cluster;
 # minutes, so not part of make test (see test/stress/run.sh).
