@@ -46,10 +46,19 @@ ALTER TABLE "ViolationStatusHistory" ALTER COLUMN "changedBy" SET DEFAULT violat
 /*
  * "ViolationSample" updated (a status change through a plain UPDATE or
  * violations_set_status, severities reclassified, a re-evaluation): status
- * history, and the events whose figures changed.  violations.internal, set
- * by the re-evaluation and the rekey (which never change a status and
- * refresh their events themselves), only spares the refresh of the rows
- * whose status did not change: a session that sets it cannot change a
+ * history, and the aggregates of the events concerned.
+ *
+ * A row whose only change that the aggregates see is its status moves one
+ * per-status count down and one up, in its event and its month: deltas, as
+ * an insert adds them (DESIGN.md, "Why recompute"), so a status change costs
+ * the same whatever the size of its event.  Events with any other change
+ * are recomputed, and take no delta.  Deltas are applied after the events
+ * are locked in the writers' order, and the violation rows are locked
+ * already (by this UPDATE): the lock order of every writer.
+ *
+ * violations.internal, set by the re-evaluation and the rekey (which never
+ * change a status and refresh their events themselves), only spares the
+ * rows whose status did not change: a session that sets it cannot change a
  * status unrecorded or uncounted.
  */
 CREATE OR REPLACE FUNCTION violations_on_violation_update()
@@ -58,27 +67,77 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
-	ev text[];
+	recount text[];
+	moved text[];
 	internal boolean := coalesce(current_setting('violations.internal', true), '') = 'on';
 BEGIN
+	/*
+	 * One pass: the events to recompute (any change the aggregates see
+	 * other than the status; none under violations.internal) and the events
+	 * of status changes.  EXECUTE here and below: a cached plan over the
+	 * transition tables would keep the row estimates of the first statement.
+	 */
 	EXECUTE $q$
-		INSERT INTO "ViolationStatusHistory" ("violationId", "esmrSampleId", "fromStatus",
-			"toStatus", "changedAt", "changedBy", "note")
-		SELECT n."id", n."esmrSampleId", o."status", n."status", n."statusChangedAt",
-			   violations_actor(), nullif(current_setting('violations.note', true), '')
-		  FROM violations_old o JOIN violations_new n ON n."id" = o."id"
-		 WHERE o."status" IS DISTINCT FROM n."status"$q$;
-	EXECUTE $q$
-		SELECT array_agg(DISTINCT x.e)
+		SELECT coalesce(array_agg(DISTINCT x.e) FILTER (WHERE x.recount), '{}'),
+			   array_agg(DISTINCT x.e) FILTER (WHERE x.status_changed)
 		  FROM violations_old o JOIN violations_new n ON n."id" = o."id",
-			   LATERAL (VALUES (o."eventId"), (n."eventId")) AS x(e)
-		 WHERE o."status" IS DISTINCT FROM n."status"
-			OR (NOT $1
-				AND (o."severity", o."eventId", o."detectedAt", o."exceedanceRatio")
-					IS DISTINCT FROM
-					(n."severity", n."eventId", n."detectedAt", n."exceedanceRatio"))$q$
-		INTO ev USING internal;
-	PERFORM violations_refresh_events(ev);
+			   LATERAL (VALUES (o."eventId"), (n."eventId")) AS v(e),
+			   LATERAL (SELECT v.e,
+							   NOT $1 AND (o."severity", o."eventId", o."detectedAt", o."exceedanceRatio")
+								   IS DISTINCT FROM
+								   (n."severity", n."eventId", n."detectedAt", n."exceedanceRatio"),
+							   o."status" IS DISTINCT FROM n."status") AS x(e, recount, status_changed)$q$
+		INTO recount, moved USING internal;
+	IF moved IS NULL THEN
+		PERFORM violations_refresh_events(recount);
+		RETURN NULL;
+	END IF;
+
+	-- every event concerned locked in the writers' order before any write
+	PERFORM violations_lock_events(moved || recount);
+	EXECUTE $q$
+		WITH changed AS (
+			SELECT o."status" AS old_status, n.*
+			  FROM violations_old o JOIN violations_new n ON n."id" = o."id"
+			 WHERE o."status" IS DISTINCT FROM n."status"
+		), history AS (
+			INSERT INTO "ViolationStatusHistory" ("violationId", "esmrSampleId", "fromStatus",
+				"toStatus", "changedAt", "changedBy", "note")
+			SELECT c."id", c."esmrSampleId", c.old_status, c."status", c."statusChangedAt",
+				   violations_actor(), nullif(current_setting('violations.note', true), '')
+			  FROM changed c
+		), d AS (
+			SELECT c."eventId", date_trunc('month', c."detectedAt")::date AS "month",
+				   sum((c."status" = 'OPEN')::int - (c.old_status = 'OPEN')::int) AS d_open,
+				   sum((c."status" = 'UNDER_REVIEW')::int
+					   - (c.old_status = 'UNDER_REVIEW')::int) AS d_review,
+				   sum((c."status" = 'RESOLVED')::int - (c.old_status = 'RESOLVED')::int) AS d_resolved,
+				   sum((c."status" = 'DISMISSED')::int - (c.old_status = 'DISMISSED')::int) AS d_dismissed
+			  FROM changed c
+			 WHERE NOT c."eventId" = ANY ($1)
+			 GROUP BY 1, 2
+		), months AS (
+			UPDATE "ViolationMonthly" mo
+			   SET "openCount" = mo."openCount" + d.d_open,
+				   "underReviewCount" = mo."underReviewCount" + d.d_review,
+				   "resolvedCount" = mo."resolvedCount" + d.d_resolved,
+				   "dismissedCount" = mo."dismissedCount" + d.d_dismissed
+			  FROM d
+			 WHERE mo."eventId" = d."eventId" AND mo."month" = d."month"
+		)
+		UPDATE "ViolationEvent" e
+		   SET "openCount" = e."openCount" + s.d_open,
+			   "underReviewCount" = e."underReviewCount" + s.d_review,
+			   "resolvedCount" = e."resolvedCount" + s.d_resolved,
+			   "dismissedCount" = e."dismissedCount" + s.d_dismissed,
+			   "dismissed" = (e."dismissedCount" + s.d_dismissed = e."count"),
+			   "updatedAt" = CURRENT_TIMESTAMP
+		  FROM (SELECT d."eventId", sum(d.d_open) AS d_open, sum(d.d_review) AS d_review,
+					   sum(d.d_resolved) AS d_resolved, sum(d.d_dismissed) AS d_dismissed
+				  FROM d GROUP BY 1) s
+		 WHERE e."id" = s."eventId"$q$
+		USING recount;
+	PERFORM violations_refresh_events(recount);
 	RETURN NULL;
 END
 $$;
