@@ -57,9 +57,10 @@ test:
 demo:
 	test/demo.sh
 
-# Ingest cost with detection on vs off, same run (see docs/PERFORMANCE.md).
+# Ingest, backfill, memory and dashboard latency, as ratios to baselines
+# measured in the same run (bench/run.sh; docs/PERFORMANCE.md).
 bench:
-	bench/ingest.sh
+	bench/run.sh
 
 # The isolation specs, for test/run.sh.
 isolation-specs:
