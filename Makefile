@@ -1,7 +1,7 @@
 # violations: PostgreSQL extension, built with PGXS
 
 EXTENSION = violations
-EXTVERSION = 1.1
+EXTVERSION = 1.2
 
 MODULE_big = violations
 OBJS = \
@@ -10,6 +10,7 @@ OBJS = \
 	src/cache.o \
 	src/evaluate.o \
 	src/aggregate.o \
+	src/compliance.o \
 	src/backfill.o \
 	src/reevaluate.o \
 	src/status.o

@@ -1,6 +1,6 @@
 --
--- upgrade: 1.0 updated to 1.1 by ALTER EXTENSION ... UPDATE, against a fresh
--- install of 1.1 (in the manner of contrib/pg_stat_statements'
+-- upgrade: 1.0 updated to the latest version by ALTER EXTENSION ... UPDATE, against a fresh
+-- install (in the manner of contrib/pg_stat_statements'
 -- oldextversions test).  Two databases get the same writes, part one before
 -- the update (so under 1.0 in the first), part two after it
 -- (test/lib/upgrade_fill.psql); then their catalogs (every object of the

@@ -104,6 +104,7 @@ static SPIPlanPtr event_plan = NULL;
 static SPIPlanPtr sample_plan = NULL;
 static SPIPlanPtr monthly_plan = NULL;
 static SPIPlanPtr skip_plan = NULL;
+static SPIPlanPtr announce_plan = NULL;
 
 /*
  * The event upsert.  Rows of the legacy table ("legacy") hold the old
@@ -164,7 +165,9 @@ prepare_plans(VRefCache *cache)
 		SPI_freeplan(sample_plan);
 		SPI_freeplan(monthly_plan);
 		SPI_freeplan(skip_plan);
-		event_plan = sample_plan = monthly_plan = skip_plan = NULL;
+		if (announce_plan != NULL)
+			SPI_freeplan(announce_plan);
+		event_plan = sample_plan = monthly_plan = skip_plan = announce_plan = NULL;
 	}
 
 	{
@@ -400,8 +403,8 @@ viol_writer_skip(VWriter *w, VSkipReason reason, VBenchmark *benchmark,
 }
 
 /* A one-dimensional array of n datums of element type elemtype. */
-static Datum
-make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
+Datum
+viol_make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
 {
 	int16		typlen;
 	bool		typbyval;
@@ -462,7 +465,7 @@ write_events(VWriter *w)
 		i++;
 	}
 	for (c = 0; c < 13; c++)
-		args[c] = make_array(cols[c], c == 0 ? fid_nulls : NULL, (int) n, elemtypes[c]);
+		args[c] = viol_make_array(cols[c], c == 0 ? fid_nulls : NULL, (int) n, elemtypes[c]);
 	args[13] = BoolGetDatum(w->backfill);
 	execute(event_plan, args, SPI_OK_SELECT);
 
@@ -545,7 +548,7 @@ write_samples(VWriter *w)
 		cols[13][i] = status_text[ev->status];
 	}
 	for (c = 0; c < 14; c++)
-		args[c] = make_array(cols[c], c == 4 ? fid_nulls : NULL, n, elemtypes[c]);
+		args[c] = viol_make_array(cols[c], c == 4 ? fid_nulls : NULL, n, elemtypes[c]);
 	execute(sample_plan, args, SPI_OK_INSERT);
 	w->written += n;
 }
@@ -614,8 +617,53 @@ write_monthly(VWriter *w)
 		i++;
 	}
 	for (c = 0; c < 9; c++)
-		args[c] = make_array(cols[c], NULL, (int) n, elemtypes[c]);
+		args[c] = viol_make_array(cols[c], NULL, (int) n, elemtypes[c]);
 	execute(monthly_plan, args, SPI_OK_INSERT);
+}
+
+/*
+ * Announces the chunk's violations of at least the severity the settings
+ * name (violations_announce_violations, SQL).  Not for the backfill: those
+ * samples are history, not news.
+ */
+static void
+announce_violations(VWriter *w)
+{
+	int			threshold = w->cache->alertSeverity;
+	Datum	   *sids;
+	Datum	   *bids;
+	Datum		args[2];
+	int			n = 0;
+	int			i;
+
+	if (w->backfill || threshold < 0 || !w->cache->compliance)
+		return;
+	sids = palloc(sizeof(Datum) * w->nviolations);
+	bids = palloc(sizeof(Datum) * w->nviolations);
+	for (i = 0; i < w->nviolations; i++)
+	{
+		VViolation *v = &w->violations[i];
+
+		if (v->severity < threshold)
+			continue;
+		sids[n] = v->sampleId;
+		bids[n] = CStringGetTextDatum(v->benchmark->id);
+		n++;
+	}
+	if (n == 0)
+		return;
+	if (announce_plan == NULL)
+	{
+		Oid			types[] = {TEXTARRAYOID, TEXTARRAYOID};
+
+		announce_plan = viol_prepare_kept(psprintf("SELECT %s.violations_announce_violations($1, $2)",
+												   w->cache->nspname),
+										  lengthof(types), types);
+	}
+	args[0] = viol_make_array(sids, NULL, n, TEXTOID);
+	args[1] = viol_make_array(bids, NULL, n, TEXTOID);
+	execute(announce_plan, args, SPI_OK_SELECT);
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /* Records the chunk's unevaluable samples. */
@@ -647,7 +695,7 @@ write_skips(VWriter *w)
 		cols[5][i] = CStringGetTextDatum(k->benchmark->units);
 	}
 	for (c = 0; c < 6; c++)
-		args[c] = make_array(cols[c], NULL, n, TEXTOID);
+		args[c] = viol_make_array(cols[c], NULL, n, TEXTOID);
 	execute(skip_plan, args, SPI_OK_INSERT);
 }
 
@@ -746,6 +794,7 @@ writer_flush(VWriter *w)
 		write_events(w);
 		write_samples(w);
 		write_monthly(w);
+		announce_violations(w);
 	}
 	write_skips(w);
 	MemoryContextSwitchTo(old);

@@ -122,6 +122,18 @@ violations_backfill_batch(PG_FUNCTION_ARGS)
 
 		last_id = MemoryContextStrdup(cxt, id);
 	}
+	else if (viol_compliance_exists(nspid))
+	{
+		/*
+		 * The end of the scan.  Samples stored with detection off were not
+		 * added to the permit's sums either; a recount puts them in, quietly:
+		 * they are history, not news.
+		 */
+		if (SPI_execute(psprintf("SELECT %s.violations_compliance_rebuild(NULL, false)",
+								 quote_identifier(get_namespace_name(nspid))),
+						false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "violations_backfill_batch: recounting compliance failed");
+	}
 	SPI_finish();
 
 	if (last_id != NULL)

@@ -238,6 +238,40 @@ refcache_build(Oid nspid)
 	return cache;
 }
 
+/*
+ * The NAL benchmarks among a parameter's, or NULL: the annual one (the first
+ * MAXIMUM ANNUAL_AVERAGE NAL by id) and the instantaneous ones.  The anchor,
+ * whose units the sums are kept in, is the annual one, else the first
+ * instantaneous one; parameters of one pollutant share their benchmarks, so
+ * they get the same anchor.
+ */
+static VNal *
+nal_of(MemoryContext cxt, VParameter *p)
+{
+	VNal	   *nal = NULL;
+	int			i;
+
+	for (i = 0; i < p->nbenchmarks; i++)
+	{
+		VBenchmark *b = p->benchmarks[i];
+
+		if (strcmp(b->typeName, "NAL") != 0 || (b->isAnnual && b->isMinimum))
+			continue;
+		if (nal == NULL)
+		{
+			nal = MemoryContextAllocZero(cxt, sizeof(VNal));
+			nal->instant = MemoryContextAlloc(cxt, sizeof(VBenchmark *) * p->nbenchmarks);
+		}
+		if (!b->isAnnual)
+			nal->instant[nal->ninstant++] = b;
+		else if (nal->annual == NULL)
+			nal->annual = b;
+	}
+	if (nal != NULL)
+		nal->anchor = nal->annual ? nal->annual : nal->instant[0];
+	return nal;
+}
+
 /* Reads the reference tables of schema nspid into a cache allocated in cxt. */
 static VRefCache *
 refcache_load(MemoryContext cxt, Oid nspid)
@@ -266,20 +300,51 @@ refcache_load(MemoryContext cxt, Oid nspid)
 
 	initStringInfo(&q);
 
-	/* settings; defaults when the row is missing */
+	/*
+	 * Settings; defaults when the row is missing.  The columns of 1.2 are
+	 * read through jsonb, so that this library also serves a schema not
+	 * updated yet (between installing it and ALTER EXTENSION UPDATE).
+	 */
 	cache->startMonth = 1;
 	cache->evaluateDnq = false;
-	appendStringInfo(&q, "SELECT \"reportingYearStartMonth\", \"evaluateDnq\" FROM %s",
+	cache->nonDetects = VND_ZERO;
+	cache->alertSeverity = -1;
+	appendStringInfo(&q, "SELECT s.\"reportingYearStartMonth\", s.\"evaluateDnq\","
+					 " s.j ->> 'nonDetects', s.j ->> 'alertSeverity',"
+					 " pg_catalog.to_regclass('%s') IS NOT NULL"
+					 " FROM (SELECT 1) AS one"
+					 " LEFT JOIN (SELECT x.*, pg_catalog.to_jsonb(x) AS j FROM %s x) s ON true",
+					 viol_qualified(cache->nspname, "ViolationCompliance"),
 					 viol_qualified(cache->nspname, "ViolationSettings"));
 	run_query(q.data);
-	if (SPI_processed > 0)
 	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
+		Datum		d;
+		char	   *label;
 
-		cache->startMonth = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-														SPI_tuptable->tupdesc, 1, &isnull));
-		cache->evaluateDnq = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-														SPI_tuptable->tupdesc, 2, &isnull));
+		d = SPI_getbinval(tup, desc, 1, &isnull);
+		if (!isnull)
+			cache->startMonth = DatumGetInt32(d);
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		if (!isnull)
+			cache->evaluateDnq = DatumGetBool(d);
+		label = SPI_getvalue(tup, desc, 3);
+		if (label != NULL)
+		{
+			static const char *const nd_labels[] = {"ZERO", "HALF_MDL", "MDL", "EXCLUDE"};
+
+			for (i = 0; i < lengthof(nd_labels); i++)
+				if (strcmp(label, nd_labels[i]) == 0)
+					cache->nonDetects = (VNonDetect) i;
+		}
+		label = SPI_getvalue(tup, desc, 4);
+		if (label != NULL)
+			for (i = 0; i < VSEV_COUNT; i++)
+				if (strcmp(label, viol_severity_names[i]) == 0)
+					cache->alertSeverity = i;
+		cache->compliance = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
 	}
 
 	/* severity bands, highest minRatio first within each type */
@@ -311,7 +376,8 @@ refcache_load(MemoryContext cxt, Oid nspid)
 	/* benchmarks */
 	resetStringInfo(&q);
 	appendStringInfo(&q, "SELECT \"id\", \"pollutantKey\", \"benchmarkType\"::text,"
-					 " \"limit\"::text, \"value\", \"units\" FROM %s ORDER BY \"id\"",
+					 " \"limit\"::text, \"value\", \"units\", \"period\"::text"
+					 " FROM %s ORDER BY \"id\"",
 					 viol_qualified(cache->nspname, "PollutantBenchmark"));
 	run_query(q.data);
 	nbench = (int) SPI_processed;
@@ -328,6 +394,8 @@ refcache_load(MemoryContext cxt, Oid nspid)
 		b->pollutantKey = spi_string(i, 2, cxt);
 		b->typeName = spi_string(i, 3, cxt);
 		b->isMinimum = (strcmp(limit, "MINIMUM") == 0);
+		b->isAnnual = (strcmp(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 7),
+							  "ANNUAL_AVERAGE") == 0);
 		old = MemoryContextSwitchTo(cxt);
 		b->value = datumCopy(value, false, -1);
 		MemoryContextSwitchTo(old);
@@ -381,6 +449,7 @@ refcache_load(MemoryContext cxt, Oid nspid)
 		for (j = 0; j < nbench; j++)
 			if (strcmp(benchmarks[j].pollutantKey, key) == 0)
 				p->benchmarks[p->nbenchmarks++] = &benchmarks[j];
+		p->nal = nal_of(cxt, p);
 	}
 
 	pfree(q.data);

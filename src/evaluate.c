@@ -42,6 +42,7 @@ struct VDetectState
 {
 	VRefCache  *cache;
 	VWriter    *writer;
+	VCompliance *compliance;	/* NULL unless viol_detect_compliance */
 	VSampleAttrs attrs;
 	MemoryContext rowcxt;		/* reset after every sample */
 	int64		samples;
@@ -124,9 +125,11 @@ viol_sample_attrs(VSampleAttrs *attrs, TupleDesc tupdesc)
 	attrs->qualifier = sample_attr(tupdesc, "qualifier");
 	attrs->result = sample_attr(tupdesc, "result");
 	attrs->units = sample_attr(tupdesc, "units");
+	attrs->mdl = sample_attr(tupdesc, "mdl");
 	attrs->maxattr = Max(Max(Max(attrs->id, attrs->locationPlaceId),
 							 Max(attrs->parameterId, attrs->samplingDate)),
-						 Max(Max(attrs->qualifier, attrs->result), attrs->units));
+						 Max(Max(attrs->qualifier, attrs->result),
+							 Max(attrs->units, attrs->mdl)));
 	attrs->qualifierType = TupleDescAttr(tupdesc, attrs->qualifier - 1)->atttypid;
 	if (attrs->qualifierType != qualifier_type)
 		load_qualifier_oids(attrs->qualifierType);
@@ -134,8 +137,8 @@ viol_sample_attrs(VSampleAttrs *attrs, TupleDesc tupdesc)
 }
 
 /* The qualifier of a sample from its enum oid. */
-static VQualifier
-qualifier_of(const VSampleAttrs *attrs, Oid label)
+VQualifier
+viol_qualifier_of(const VSampleAttrs *attrs, Oid label)
 {
 	int			q;
 
@@ -146,12 +149,12 @@ qualifier_of(const VSampleAttrs *attrs, Oid label)
 }
 
 /*
- * viol_reporting_year
- *		The reporting-year label of a date: "2024" when the year starts in
- *		January, else "2023-2024" (the year that starts in startMonth).
+ * viol_year_start
+ *		The calendar year in which the reporting year of a date begins, for
+ *		reporting years that start in startMonth.
  */
-char *
-viol_reporting_year(DateADT date, int startMonth)
+int
+viol_year_start(DateADT date, int startMonth)
 {
 	int			year;
 	int			month;
@@ -161,10 +164,23 @@ viol_reporting_year(DateADT date, int startMonth)
 	/* j2date counts 1 BC as year 0; extract(year ...) says -1, and so do we */
 	if (year <= 0)
 		year--;
-	if (startMonth <= 1)
-		return psprintf("%d", year);
 	if (month < startMonth)
 		year--;
+	return year;
+}
+
+/*
+ * viol_reporting_year
+ *		The reporting-year label of a date: "2024" when the year starts in
+ *		January, else "2023-2024" (the year that starts in startMonth).
+ */
+char *
+viol_reporting_year(DateADT date, int startMonth)
+{
+	int			year = viol_year_start(date, Max(startMonth, 1));
+
+	if (startMonth <= 1)
+		return psprintf("%d", year);
 	return psprintf("%d-%d", year, year + 1);
 }
 
@@ -216,6 +232,85 @@ viol_detect_begin(Oid nspid, TupleDesc tupdesc, bool backfill)
 }
 
 /*
+ * viol_detect_compliance
+ *		Makes the pass also add each sample to the permit's reporting-year
+ *		sums (the insert trigger; the backfill and the re-evaluation do not,
+ *		as those samples are counted already).
+ */
+void
+viol_detect_compliance(VDetectState *state)
+{
+	if (state->cache->compliance)
+		state->compliance = viol_compliance_begin(state->cache, true);
+}
+
+/*
+ * viol_sample_parameter
+ *		The tracked parameter of a sample row, if it has benchmarks.
+ */
+VParameter *
+viol_sample_parameter(VRefCache *cache, const VSampleAttrs *a, TupleTableSlot *slot)
+{
+	VParameter *param;
+	text	   *t;
+
+	slot_getsomeattrs(slot, a->maxattr);
+	if (slot->tts_isnull[a->parameterId - 1])
+		return NULL;
+	t = DatumGetTextPP(slot->tts_values[a->parameterId - 1]);
+	param = viol_lookup_parameter(cache, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	if (param == NULL || param->nbenchmarks == 0)
+		return NULL;
+	return param;
+}
+
+/* Whether detection evaluates results with this qualifier. */
+bool
+viol_qualifier_evaluated(VQualifier qual, bool evaluateDnq)
+{
+	switch (qual)
+	{
+		case VQUAL_EQ:
+		case VQUAL_GT:
+		case VQUAL_GE:
+			return true;
+		case VQUAL_DNQ:
+			return evaluateDnq;
+		default:
+			return false;
+	}
+}
+
+/* Whether a numeric is neither NaN nor infinite. */
+bool
+viol_numeric_finite(Datum n)
+{
+	return !(numeric_is_nan(DatumGetNumeric(n))
+#if PG_VERSION_NUM >= 140000
+			 || numeric_is_inf(DatumGetNumeric(n))
+#endif
+		);
+}
+
+/*
+ * viol_date_problem
+ *		Why a sampling date cannot be placed in a month, or VSKIP_COUNT when
+ *		it can.  Months go through timestamps, which end in 294276 AD; and
+ *		the first week of dates (4714-11-24 to 30 BC) has no first of its
+ *		month.
+ */
+VSkipReason
+viol_date_problem(DateADT date)
+{
+	if (DATE_NOT_FINITE(date))
+		return VSKIP_DATE;
+	if (date >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE ||
+		date < VIOL_FIRST_MONTH_JULIAN - POSTGRES_EPOCH_JDATE)
+		return VSKIP_DATE_RANGE;
+	return VSKIP_COUNT;
+}
+
+/*
  * viol_detect_sample
  *		Evaluates one sample row against its benchmarks; returns the number of
  *		exceedances found (written later, by viol_detect_end at the latest).
@@ -227,44 +322,30 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 	VRefCache  *cache = state->cache;
 	VParameter *param;
 	VQualifier	qual;
-	Datum		d;
 	text	   *t;
 	Datum		sampleId;
 	Datum		result;
 	DateADT		date;
 	VUnit		unit;
+	VSkipReason problem;
 	int			found = 0;
 	MemoryContext old;
 
 	state->samples++;
-	slot_getsomeattrs(slot, a->maxattr);
 
 	/* untracked parameter (no canonicalKey): nothing to do */
-	d = slot->tts_values[a->parameterId - 1];
-	if (slot->tts_isnull[a->parameterId - 1])
+	param = viol_sample_parameter(cache, a, slot);
+	if (param == NULL)
 		return 0;
-	t = DatumGetTextPP(d);
-	param = viol_lookup_parameter(cache, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-	if (param == NULL || param->nbenchmarks == 0)
-		return 0;
+	if (state->compliance != NULL && param->nal != NULL)
+		viol_compliance_sample(state->compliance, a, slot, param, 1);
 
 	/* a null result is never evaluated; nor are non-detects */
 	if (slot->tts_isnull[a->result - 1] || slot->tts_isnull[a->qualifier - 1])
 		return 0;
-	qual = qualifier_of(a, DatumGetObjectId(slot->tts_values[a->qualifier - 1]));
-	switch (qual)
-	{
-		case VQUAL_EQ:
-		case VQUAL_GT:
-		case VQUAL_GE:
-			break;
-		case VQUAL_DNQ:
-			if (!cache->evaluateDnq)
-				return 0;
-			break;
-		default:
-			return 0;
-	}
+	qual = viol_qualifier_of(a, DatumGetObjectId(slot->tts_values[a->qualifier - 1]));
+	if (!viol_qualifier_evaluated(qual, cache->evaluateDnq))
+		return 0;
 
 	old = MemoryContextSwitchTo(state->rowcxt);
 	sampleId = slot->tts_values[a->id - 1];
@@ -273,21 +354,10 @@ viol_detect_sample(VDetectState *state, TupleTableSlot *slot)
 	t = DatumGetTextPP(slot->tts_values[a->units - 1]);
 	viol_parse_units(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &unit);
 
-	if (numeric_is_nan(DatumGetNumeric(result))
-#if PG_VERSION_NUM >= 140000
-		|| numeric_is_inf(DatumGetNumeric(result))
-#endif
-		)
+	if (!viol_numeric_finite(result))
 		skip_all(state, param, qual, VSKIP_NAN, unit.norm, sampleId);
-	else if (DATE_NOT_FINITE(date))
-		skip_all(state, param, qual, VSKIP_DATE, unit.norm, sampleId);
-	/*
-	 * Months go through timestamps, which end in 294276 AD; and the first
-	 * week of dates (4714-11-24 to 30 BC) has no first of its month.
-	 */
-	else if (date >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE ||
-			 date < VIOL_FIRST_MONTH_JULIAN - POSTGRES_EPOCH_JDATE)
-		skip_all(state, param, qual, VSKIP_DATE_RANGE, unit.norm, sampleId);
+	else if ((problem = viol_date_problem(date)) != VSKIP_COUNT)
+		skip_all(state, param, qual, problem, unit.norm, sampleId);
 	else
 		found = evaluate(state, slot, param, qual, result, date, &unit, sampleId);
 
@@ -334,6 +404,46 @@ ratio_of(Datum a, Datum b)
 	return viol_scale_numeric(DirectFunctionCall2(numeric_div_trunc, num, den), -4);
 }
 
+/*
+ * viol_judge
+ *		How a finite result with qualifier qual (one that detection
+ *		evaluates) compares with benchmark b: converted into b's units (into
+ *		*measured), then exactly, MAXIMUM exceeded when above, MINIMUM when
+ *		below.  VJUDGE_SKIP sets *reason.
+ */
+VJudgement
+viol_judge(const VBenchmark *b, VQualifier qual, Datum result, const VUnit *unit,
+		   Datum *measured, VSkipReason *reason)
+{
+	int			exponent;
+	int			cmp;
+
+	if (!applies(b, qual))
+		return VJUDGE_NOT_APPLICABLE;
+	if (!b->valuePositive)
+	{
+		*reason = VSKIP_BENCHMARK_VALUE;
+		return VJUDGE_SKIP;
+	}
+	if (!viol_unit_factor(unit, &b->unit, &exponent))
+	{
+		*reason = VSKIP_UNITS;
+		return VJUDGE_SKIP;
+	}
+	*measured = viol_scale_numeric(result, exponent);
+	cmp = DatumGetInt32(DirectFunctionCall2(numeric_cmp, *measured, b->value));
+	if (!b->isMinimum)
+		return cmp > 0 ? VJUDGE_EXCEEDS : VJUDGE_WITHIN;
+	if (cmp >= 0)
+		return VJUDGE_WITHIN;
+	if (!numeric_positive(*measured))
+	{
+		*reason = VSKIP_NONPOSITIVE;
+		return VJUDGE_SKIP;
+	}
+	return VJUDGE_EXCEEDS;
+}
+
 /* Evaluates a sample's finite result against each benchmark of its parameter. */
 static int
 evaluate(VDetectState *state, TupleTableSlot *slot, VParameter *param, VQualifier qual,
@@ -349,40 +459,20 @@ evaluate(VDetectState *state, TupleTableSlot *slot, VParameter *param, VQualifie
 		VBenchmark *b = param->benchmarks[i];
 		Datum		measured;
 		Datum		ratio;
-		int			exponent;
-		int			cmp;
+		VSkipReason reason;
 
-		if (!applies(b, qual))
-			continue;
-		if (!b->valuePositive)
+		switch (viol_judge(b, qual, result, unit, &measured, &reason))
 		{
-			viol_writer_skip(state->writer, VSKIP_BENCHMARK_VALUE, b, unit->norm, sampleId);
-			continue;
-		}
-		if (!viol_unit_factor(unit, &b->unit, &exponent))
-		{
-			viol_writer_skip(state->writer, VSKIP_UNITS, b, unit->norm, sampleId);
-			continue;
-		}
-		measured = viol_scale_numeric(result, exponent);
-		cmp = DatumGetInt32(DirectFunctionCall2(numeric_cmp, measured, b->value));
-		if (b->isMinimum)
-		{
-			if (cmp >= 0)
+			case VJUDGE_NOT_APPLICABLE:
+			case VJUDGE_WITHIN:
 				continue;
-			if (!numeric_positive(measured))
-			{
-				viol_writer_skip(state->writer, VSKIP_NONPOSITIVE, b, unit->norm, sampleId);
+			case VJUDGE_SKIP:
+				viol_writer_skip(state->writer, reason, b, unit->norm, sampleId);
 				continue;
-			}
-			ratio = ratio_of(b->value, measured);
+			case VJUDGE_EXCEEDS:
+				break;
 		}
-		else
-		{
-			if (cmp <= 0)
-				continue;
-			ratio = ratio_of(measured, b->value);
-		}
+		ratio = b->isMinimum ? ratio_of(b->value, measured) : ratio_of(measured, b->value);
 
 		if (facility == NULL)
 		{
@@ -416,6 +506,10 @@ int64
 viol_detect_end(VDetectState *state)
 {
 	int64		n = viol_writer_finish(state->writer);
+
+	/* after the violations: an announcement may name their events */
+	if (state->compliance != NULL)
+		viol_compliance_end(state->compliance);
 
 	viol_refcache_unpin(state->cache);
 	MemoryContextDelete(state->rowcxt);

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * violations.c
- *	  Entry points of the violations extension: the detection trigger on
- *	  "ESMRSample" and the cache-invalidation trigger on the tables that
- *	  detection reads.
+ *	  Entry points of the violations extension: the detection and compliance
+ *	  triggers on "ESMRSample" and the cache-invalidation trigger on the
+ *	  tables that detection reads.
  *
  *-------------------------------------------------------------------------
  */
@@ -86,6 +86,7 @@ violations_detect(PG_FUNCTION_ARGS)
 		elog(ERROR, "violations_detect: SPI_connect failed");
 
 	state = viol_detect_begin(RelationGetNamespace(rel), tupdesc, false);
+	viol_detect_compliance(state);
 	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 	{
 		/* kept for measuring against the statement trigger (docs/PERFORMANCE.md) */
@@ -105,6 +106,46 @@ violations_detect(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(slot);
 	viol_detect_end(state);
 
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(violations_compliance_samples);
+
+/*
+ * violations_compliance_samples()
+ *		AFTER UPDATE or AFTER DELETE ... FOR EACH STATEMENT on "ESMRSample",
+ *		with transition tables: takes the old rows' contributions out of the
+ *		permit's reporting-year sums and puts the new rows' in (compliance.c).
+ *		Rows whose evaluated columns did not change add and take away the
+ *		same, and write nothing.
+ */
+Datum
+violations_compliance_samples(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = statement_trigger_data(fcinfo, "violations_compliance_samples");
+	Relation	rel = trigdata->tg_relation;
+	VRefCache  *cache;
+	VCompliance *c;
+
+	if (trigdata->tg_oldtable == NULL ||
+		(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) && trigdata->tg_newtable == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("violations_compliance_samples: needs the transition tables"),
+				 errhint("Create it as violations_attach() does.")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "violations_compliance_samples: SPI_connect failed");
+	cache = viol_refcache_pin(RelationGetNamespace(rel));
+	if (cache->compliance)
+	{
+		c = viol_compliance_begin(cache, true);
+		viol_compliance_rows(c, trigdata->tg_oldtable, RelationGetDescr(rel), -1);
+		if (trigdata->tg_newtable != NULL)
+			viol_compliance_rows(c, trigdata->tg_newtable, RelationGetDescr(rel), 1);
+		viol_compliance_end(c);
+	}
+	viol_refcache_unpin(cache);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

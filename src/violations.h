@@ -12,7 +12,10 @@
  *					kept in backend memory
  *	evaluate.c		the detection rules for one sample
  *	aggregate.c		writing violations and maintaining the aggregates
+ *	compliance.c	the permit's rules over a reporting year (sums, counts)
  *	backfill.c		evaluating samples stored before the extension
+ *	reevaluate.c	evaluating stored samples again after a change
+ *	status.c		the status workflow
  *
  *-------------------------------------------------------------------------
  */
@@ -80,6 +83,7 @@ typedef struct VBenchmark
 	char	   *pollutantKey;
 	char	   *typeName;		/* BenchmarkType label: NAL, MCL, CMC, CCC */
 	bool		isMinimum;		/* BenchmarkLimit MINIMUM */
+	bool		isAnnual;		/* BenchmarkPeriod ANNUAL_AVERAGE */
 	Datum		value;			/* numeric */
 	bool		valuePositive;	/* value > 0; others are ignored and logged */
 	char	   *units;			/* as the benchmark spells them */
@@ -98,13 +102,36 @@ typedef struct VStrKey
 extern uint32 viol_strkey_hash(const void *key, Size keysize);
 extern int	viol_strkey_match(const void *key1, const void *key2, Size keysize);
 
+/*
+ * The NAL benchmarks of a pollutant, for the permit's rules over a reporting
+ * year (compliance.c).
+ */
+typedef struct VNal
+{
+	VBenchmark *anchor;			/* gives the units of the sums; the same for
+								 * every parameter of the pollutant */
+	VBenchmark *annual;			/* annual-average NAL, or NULL */
+	int			ninstant;
+	VBenchmark **instant;		/* instantaneous maximum (or minimum) NALs */
+} VNal;
+
 /* The benchmarks one tracked ESMRParameter is evaluated against. */
 typedef struct VParameter
 {
 	VStrKey		key;			/* ESMRParameter.id */
 	int			nbenchmarks;
 	VBenchmark **benchmarks;
+	VNal	   *nal;			/* NULL: its pollutant has no NAL */
 } VParameter;
+
+/* How a non-detect enters an average: the labels of "ViolationNonDetect". */
+typedef enum VNonDetect
+{
+	VND_ZERO,
+	VND_HALF_MDL,
+	VND_MDL,
+	VND_EXCLUDE
+} VNonDetect;
 
 /* The reference data of one detection pass, pinned while in use. */
 typedef struct VRefCache
@@ -115,6 +142,9 @@ typedef struct VRefCache
 	HTAB	   *parameters;		/* VParameter by id */
 	int			startMonth;		/* reporting year starts in this month */
 	bool		evaluateDnq;
+	bool		compliance;		/* the schema has the compliance tables (1.2) */
+	VNonDetect	nonDetects;
+	int			alertSeverity;	/* announce violations this severe; -1: none */
 	int			pins;
 	bool		stale;
 } VRefCache;
@@ -164,6 +194,7 @@ typedef struct VSampleAttrs
 	AttrNumber	qualifier;
 	AttrNumber	result;
 	AttrNumber	units;
+	AttrNumber	mdl;
 	AttrNumber	maxattr;
 	Oid			qualifierType;
 	Oid			qualifierOids[VQUAL_UNKNOWN];	/* pg_enum oid of each label */
@@ -181,6 +212,15 @@ typedef enum VSkipReason
 	VSKIP_COUNT
 } VSkipReason;
 
+/* How a result compares with one benchmark (viol_judge). */
+typedef enum VJudgement
+{
+	VJUDGE_NOT_APPLICABLE,		/* e.g. ">" against a MINIMUM */
+	VJUDGE_WITHIN,
+	VJUDGE_EXCEEDS,
+	VJUDGE_SKIP					/* cannot be evaluated: see the reason */
+} VJudgement;
+
 /* rows in one write from which the foreign-key checks are planned afresh */
 #define VIOL_REPLAN_FK_ROWS	1000
 
@@ -193,6 +233,16 @@ typedef struct VDetectState VDetectState;
 typedef struct VWriter VWriter;
 
 extern void viol_sample_attrs(VSampleAttrs *attrs, TupleDesc tupdesc);
+extern VQualifier viol_qualifier_of(const VSampleAttrs *attrs, Oid label);
+extern bool viol_qualifier_evaluated(VQualifier qual, bool evaluateDnq);
+extern bool viol_numeric_finite(Datum n);
+extern VSkipReason viol_date_problem(DateADT date);
+extern VParameter *viol_sample_parameter(VRefCache *cache, const VSampleAttrs *attrs,
+										 TupleTableSlot *slot);
+extern VJudgement viol_judge(const VBenchmark *b, VQualifier qual, Datum result,
+							 const VUnit *unit, Datum *measured, VSkipReason *reason);
+extern int	viol_year_start(DateADT date, int startMonth);
+extern void viol_detect_compliance(VDetectState *state);
 extern VDetectState *viol_detect_begin(Oid nspid, TupleDesc tupdesc, bool backfill);
 extern int	viol_detect_sample(VDetectState *state, TupleTableSlot *slot);
 extern int64 viol_detect_end(VDetectState *state);
@@ -226,5 +276,21 @@ extern void viol_writer_skip(VWriter *writer, VSkipReason reason,
 							 Datum sampleId);
 extern void viol_writer_collect(VWriter *writer, Tuplestorestate *ts, TupleDesc desc);
 extern int64 viol_writer_finish(VWriter *writer);
+extern Datum viol_make_array(Datum *elems, bool *nulls, int n, Oid elemtype);
+
+/* ----------------------------------------------------------------
+ *		compliance.c
+ * ----------------------------------------------------------------
+ */
+
+typedef struct VCompliance VCompliance;
+
+extern VCompliance *viol_compliance_begin(VRefCache *cache, bool notify);
+extern void viol_compliance_sample(VCompliance *c, const VSampleAttrs *attrs,
+								   TupleTableSlot *slot, VParameter *param, int sign);
+extern void viol_compliance_rows(VCompliance *c, Tuplestorestate *rows, TupleDesc desc,
+								 int sign);
+extern void viol_compliance_end(VCompliance *c);
+extern bool viol_compliance_exists(Oid nspid);
 
 #endif							/* VIOLATIONS_H */

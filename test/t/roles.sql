@@ -232,9 +232,10 @@ SELECT results_eq(
 		 AND has_function_privilege(r.oid, p.oid, 'EXECUTE')
 	   ORDER BY 1, 2$$,
 	$$VALUES ('violations_admin', 'violations_backfill_batch'),
+			 ('violations_admin', 'violations_compliance_rebuild'),
 			 ('violations_admin', 'violations_rebuild_aggregates'),
 			 ('violations_admin', 'violations_record_violation')$$,
-	'functions with the owner''s rights: only the admin''s three');
+	'functions with the owner''s rights: only the admin''s four');
 SELECT is_empty(
 	$$SELECT p.proname FROM pg_proc p
 	   WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef
