@@ -79,14 +79,11 @@ CREATE TABLE "ViolationCompliance" (
 );
 CREATE INDEX "ViolationCompliance_facilityId_permitYear_idx"
 	ON "ViolationCompliance" ("facilityId", "permitYear");
-CREATE INDEX "ViolationCompliance_permitYear_exceeded_idx"
-	ON "ViolationCompliance" ("permitYear") WHERE "exceeded";
 
 /*
- * One row per eSMR facility x NAL pollutant with compliance rows: its level
- * now and the years that led there.  Writers of one facility x pollutant
- * lock this row first, in key order, so that the levels, which read every
- * year, are computed by one writer at a time (and no two deadlock).
+ * One row per eSMR facility x NAL pollutant that has left Baseline: its
+ * level now and the exceeded years that led there.  A pair without a row is
+ * at Baseline.
  */
 CREATE TABLE "ViolationEraStatus" (
 	"facilityPlaceId" integer NOT NULL,
@@ -205,7 +202,7 @@ AS $$
 DECLARE
 	chain_places integer[];
 	chain_pollutants text[];
-	emptied boolean;
+	emptied tid[];
 	events jsonb[];
 	level_events jsonb[];
 	changed integer;
@@ -215,27 +212,34 @@ BEGIN
 	END IF;
 
 	/*
-	 * Lock the facility x pollutant rows first, in key order, and only then
-	 * read the years: in READ COMMITTED the next statement's snapshot sees
-	 * everything the previous holder committed.
+	 * Writers of one eSMR facility take turns from here to commit: its
+	 * "ESMRFacility" row is locked, in key order, so no two deadlock.  FOR NO
+	 * KEY UPDATE, so the foreign-key checks of new locations do not wait.
+	 * Only then are the years read: in READ COMMITTED the next statement's
+	 * snapshot sees everything the previous holder committed.  (A row lock
+	 * per facility, not per facility x pollutant: it costs no write of the
+	 * extension's own, which on a bulk load is most of the price.)
 	 */
-	INSERT INTO "ViolationEraStatus" AS e ("facilityPlaceId", "pollutantKey", "facilityId")
-	SELECT DISTINCT ON (d.p, d.c) d.p, d.c, d.f
-	  FROM unnest(place_ids, pollutants, facility_ids) AS d(p, c, f)
-	 ORDER BY d.p, d.c
-	ON CONFLICT ("facilityPlaceId", "pollutantKey") DO UPDATE
-	   SET "facilityId" = excluded."facilityId";
+	PERFORM 1 FROM "ESMRFacility" f
+	  WHERE f."facilityPlaceId" = ANY (place_ids)
+	  ORDER BY f."facilityPlaceId"
+	  FOR NO KEY UPDATE;
 
-	-- the deltas; what each row was before, to see what begins
+	/*
+	 * The deltas, with what each row was before, to see what begins.  Here
+	 * and below the big table is reached per key (LATERAL, ctid): its
+	 * statistics lag behind a load in progress, and a plan that scanned it
+	 * whole would make a load quadratic.
+	 */
 	WITH d AS (
-		SELECT *
+		SELECT d.*, o.annual AS was_annual, o.instant AS was_instant
 		  FROM unnest(place_ids, pollutants, years, facility_ids, units, nals, counts, sums,
 					  nondetects, instants) AS d(p, c, y, f, u, nal, n, s, nd, i)
-	), old AS (
-		SELECT c."facilityPlaceId" AS p, c."pollutantKey" AS c, c."permitYear" AS y,
-			   c."annualExceeded" AS annual, c."instantExceeded" AS instant
-		  FROM "ViolationCompliance" c
-		  JOIN d ON c."facilityPlaceId" = d.p AND c."pollutantKey" = d.c AND c."permitYear" = d.y
+		  LEFT JOIN LATERAL (
+				SELECT c."annualExceeded" AS annual, c."instantExceeded" AS instant
+				  FROM "ViolationCompliance" c
+				 WHERE c."facilityPlaceId" = d.p AND c."pollutantKey" = d.c
+				   AND c."permitYear" = d.y) o ON true
 	), up AS (
 		INSERT INTO "ViolationCompliance" AS c ("facilityPlaceId", "pollutantKey", "permitYear",
 			"facilityId", "units", "annualNal", "resultCount", "resultSum", "nonDetectCount",
@@ -251,23 +255,29 @@ BEGIN
 			   "nonDetectCount" = c."nonDetectCount" + excluded."nonDetectCount",
 			   "instantCount" = c."instantCount" + excluded."instantCount",
 			   "updatedAt" = CURRENT_TIMESTAMP
-		RETURNING c.*
+		RETURNING c.ctid AS tid, c.*
 	), r AS (
-		SELECT up.*, old.p IS NULL AS inserted,
-			   coalesce(old.annual, false) AS was_annual, coalesce(old.instant, false) AS was_instant,
+		SELECT up.*, d.was_annual IS NULL AS inserted, coalesce(d.was_annual, false) AS was_annual,
+			   coalesce(d.was_instant, false) AS was_instant,
 			   up."resultCount" = 0 AND up."nonDetectCount" = 0 AND up."instantCount" = 0 AS empty
 		  FROM up
-		  LEFT JOIN old ON old.p = up."facilityPlaceId" AND old.c = up."pollutantKey"
-					   AND old.y = up."permitYear"
+		  JOIN d ON d.p = up."facilityPlaceId" AND d.c = up."pollutantKey" AND d.y = up."permitYear"
 	), touched AS (
-		SELECT DISTINCT r."facilityPlaceId" AS p, r."pollutantKey" AS c
+		-- the levels change where a year's flags do, or where a new year
+		-- starts BASELINE in a pair that has left Baseline
+		SELECT r."facilityPlaceId" AS p, r."pollutantKey" AS c
 		  FROM r
-		 WHERE r.inserted OR r.empty OR r."annualExceeded" <> r.was_annual
+		 WHERE r.empty OR r."annualExceeded" <> r.was_annual
 			OR r."instantExceeded" <> r.was_instant
+		UNION
+		SELECT e."facilityPlaceId", e."pollutantKey"
+		  FROM "ViolationEraStatus" e
+		 WHERE (e."facilityPlaceId", e."pollutantKey") IN
+			   (SELECT r."facilityPlaceId", r."pollutantKey" FROM r WHERE r.inserted)
 	)
 	SELECT (SELECT array_agg(t.p ORDER BY t.p, t.c) FROM touched t),
 		   (SELECT array_agg(t.c ORDER BY t.p, t.c) FROM touched t),
-		   (SELECT bool_or(r.empty) FROM r),
+		   (SELECT array_agg(r.tid) FILTER (WHERE r.empty) FROM r),
 		   (SELECT array_agg(x.ev ORDER BY x.p, x.c, x.y, x.k)
 			  FROM (SELECT r."facilityPlaceId" AS p, r."pollutantKey" AS c, r."permitYear" AS y,
 						   1 AS k, jsonb_build_object('kind', 'annual_nal',
@@ -288,66 +298,69 @@ BEGIN
 		   (SELECT count(*) FROM r)
 	  INTO chain_places, chain_pollutants, emptied, events, changed;
 
-	IF emptied THEN
-		DELETE FROM "ViolationCompliance" c
-		 USING unnest(place_ids, pollutants, years) AS d(p, k, y)
-		 WHERE c."facilityPlaceId" = d.p AND c."pollutantKey" = d.k AND c."permitYear" = d.y
-		   AND c."resultCount" = 0 AND c."nonDetectCount" = 0 AND c."instantCount" = 0;
+	-- years left with nothing (the chains hold the rows: their ctids stand)
+	IF emptied IS NOT NULL THEN
+		DELETE FROM "ViolationCompliance" c WHERE c.ctid = ANY (emptied);
 	END IF;
 
 	IF chain_places IS NOT NULL THEN
 		-- each year's level: how many exceeded years up to it, at most two
 		UPDATE "ViolationCompliance" c
 		   SET "eraLevel" = l.level
-		  FROM (SELECT c2."facilityPlaceId", c2."pollutantKey", c2."permitYear",
-					   (ARRAY['BASELINE', 'LEVEL_1', 'LEVEL_2']::"ViolationEraLevel"[])[
-						   least(2, count(*) FILTER (WHERE c2."exceeded") OVER (
-							   PARTITION BY c2."facilityPlaceId", c2."pollutantKey"
-							   ORDER BY c2."permitYear")) + 1] AS level
-				  FROM "ViolationCompliance" c2
-				  JOIN unnest(chain_places, chain_pollutants) AS t(p, k)
-					ON c2."facilityPlaceId" = t.p AND c2."pollutantKey" = t.k) l
-		 WHERE c."facilityPlaceId" = l."facilityPlaceId" AND c."pollutantKey" = l."pollutantKey"
-		   AND c."permitYear" = l."permitYear" AND c."eraLevel" <> l.level;
+		  FROM unnest(chain_places, chain_pollutants) AS t(p, k),
+			   LATERAL (SELECT c2.ctid AS tid,
+							   (ARRAY['BASELINE', 'LEVEL_1', 'LEVEL_2']::"ViolationEraLevel"[])[
+								   least(2, count(*) FILTER (WHERE c2."exceeded") OVER (
+									   ORDER BY c2."permitYear")) + 1] AS level
+						  FROM "ViolationCompliance" c2
+						 WHERE c2."facilityPlaceId" = t.p AND c2."pollutantKey" = t.k) l
+		 WHERE c.ctid = l.tid AND c."eraLevel" <> l.level;
 
+		-- the facility x pollutant rows: those with an exceeded year
 		WITH agg AS (
-			SELECT t.p, t.k, e."level" AS old_level,
-				   array_agg(c."permitYear" ORDER BY c."permitYear")
-					   FILTER (WHERE c."exceeded") AS yrs
-			  FROM unnest(chain_places, chain_pollutants) AS t(p, k)
-			  JOIN "ViolationEraStatus" e ON e."facilityPlaceId" = t.p AND e."pollutantKey" = t.k
-			  LEFT JOIN "ViolationCompliance" c
-				ON c."facilityPlaceId" = t.p AND c."pollutantKey" = t.k
-			 GROUP BY t.p, t.k, e."level"
-		), upd AS (
-			UPDATE "ViolationEraStatus" e
-			   SET "level" = (ARRAY['BASELINE', 'LEVEL_1', 'LEVEL_2']::"ViolationEraLevel"[])[
-								 least(2, coalesce(cardinality(agg.yrs), 0)) + 1],
-				   "level1Year" = agg.yrs[1] + 1,
-				   "level2Year" = agg.yrs[2] + 1,
-				   "exceededYears" = coalesce(agg.yrs, '{}'),
+			SELECT t.p, t.k, c.f, c.yrs
+			  FROM unnest(chain_places, chain_pollutants) AS t(p, k),
+				   LATERAL (SELECT min(c."facilityId") AS f,
+								   array_agg(c."permitYear" ORDER BY c."permitYear")
+									   FILTER (WHERE c."exceeded") AS yrs
+							  FROM "ViolationCompliance" c
+							 WHERE c."facilityPlaceId" = t.p AND c."pollutantKey" = t.k) c
+		), old AS (
+			SELECT agg.p, agg.k, agg.yrs, e.tid, e."level"
+			  FROM agg, LATERAL (SELECT e.ctid AS tid, e."level" FROM "ViolationEraStatus" e
+								  WHERE e."facilityPlaceId" = agg.p AND e."pollutantKey" = agg.k) e
+		), gone AS (
+			DELETE FROM "ViolationEraStatus" e
+			 WHERE e.ctid = ANY (ARRAY(SELECT old.tid FROM old WHERE old.yrs IS NULL))
+		), up AS (
+			INSERT INTO "ViolationEraStatus" AS e ("facilityPlaceId", "pollutantKey", "facilityId",
+				"level", "level1Year", "level2Year", "exceededYears")
+			SELECT agg.p, agg.k, agg.f,
+				   (ARRAY['BASELINE', 'LEVEL_1', 'LEVEL_2']::"ViolationEraLevel"[])[
+					   least(2, cardinality(agg.yrs)) + 1],
+				   agg.yrs[1] + 1, agg.yrs[2] + 1, agg.yrs
+			  FROM agg WHERE agg.yrs IS NOT NULL
+			 ORDER BY agg.p, agg.k
+			ON CONFLICT ("facilityPlaceId", "pollutantKey") DO UPDATE
+			   SET "facilityId" = excluded."facilityId",
+				   "level" = excluded."level",
+				   "level1Year" = excluded."level1Year",
+				   "level2Year" = excluded."level2Year",
+				   "exceededYears" = excluded."exceededYears",
 				   "updatedAt" = CURRENT_TIMESTAMP
-			  FROM agg
-			 WHERE e."facilityPlaceId" = agg.p AND e."pollutantKey" = agg.k
-			RETURNING e.*, agg.old_level
+			RETURNING e.*
 		)
 		SELECT array_agg(jsonb_build_object('kind', 'era_level',
-					'facilityPlaceId', upd."facilityPlaceId", 'facilityId', upd."facilityId",
-					'pollutant', upd."pollutantKey", 'level', upd."level",
-					'fromLevel', upd.old_level,
-					'sincePermitYear', CASE upd."level" WHEN 'LEVEL_2' THEN upd."level2Year"
-														ELSE upd."level1Year" END,
-					'exceededYears', upd."exceededYears")
-				ORDER BY upd."facilityPlaceId", upd."pollutantKey")
-				FILTER (WHERE upd."level" > upd.old_level)
+					'facilityPlaceId', up."facilityPlaceId", 'facilityId', up."facilityId",
+					'pollutant', up."pollutantKey", 'level', up."level",
+					'fromLevel', coalesce(old."level", 'BASELINE'),
+					'sincePermitYear', CASE up."level" WHEN 'LEVEL_2' THEN up."level2Year"
+													   ELSE up."level1Year" END,
+					'exceededYears', up."exceededYears")
+				ORDER BY up."facilityPlaceId", up."pollutantKey")
+				FILTER (WHERE up."level" > coalesce(old."level", 'BASELINE'))
 		  INTO level_events
-		  FROM upd;
-
-		DELETE FROM "ViolationEraStatus" e
-		 USING unnest(chain_places, chain_pollutants) AS t(p, k)
-		 WHERE e."facilityPlaceId" = t.p AND e."pollutantKey" = t.k
-		   AND NOT EXISTS (SELECT 1 FROM "ViolationCompliance" c
-							WHERE c."facilityPlaceId" = t.p AND c."pollutantKey" = t.k);
+		  FROM up LEFT JOIN old ON old.p = up."facilityPlaceId" AND old.k = up."pollutantKey";
 	END IF;
 
 	IF notify AND (events IS NOT NULL OR level_events IS NOT NULL)
@@ -454,6 +467,7 @@ AS $$
 					'exceededYears', coalesce(array_agg(r."permitYear" ORDER BY r."permitYear")
 											  FILTER (WHERE r.exceeded), '{}')) AS j
 		  FROM r GROUP BY r."facilityPlaceId", r."pollutantKey"
+		HAVING bool_or(r.exceeded)
 	), stored_chains AS (
 		SELECT e."facilityPlaceId" || '/' || e."pollutantKey" AS key,
 			   jsonb_build_object('facilityId', e."facilityId", 'level', e."level",
