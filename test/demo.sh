@@ -225,6 +225,56 @@ SELECT v."detectedAt" AS "sampled", l."locationCode" AS "location",
  LIMIT 10;
 \endif
 \timing off
+\echo
+\echo '== Permit compliance (ViolationEraStatus): Exceedance Response Action levels'
+\echo '   Industrial General Permit: an NAL exceedance in a reporting year (July-June) moves the'
+\echo '   parameter to Level 1 on the next July 1, a further one in a later year to Level 2'
+\timing on
+SELECT e."level" AS "level", count(*) AS "facility x parameter",
+	   count(DISTINCT e."facilityPlaceId") AS "facilities",
+	   string_agg(DISTINCT e."pollutantKey", ', ') AS "parameters"
+  FROM "ViolationEraStatus" e
+ GROUP BY 1 ORDER BY 1 DESC;
+\timing off
+\echo
+\echo '== Facilities at Level 2, and why (ViolationCompliance: the exceeded reporting years)'
+\timing on
+SELECT coalesce(f."name", ef."facilityName") AS "facility", e."pollutantKey" AS "parameter",
+	   e."level" AS "level", make_date(e."level2Year", 7, 1) AS "Level 2 from",
+	   string_agg(c."reportingYear" || ': '
+				  || concat_ws(' and ',
+					   CASE WHEN c."annualExceeded"
+							THEN 'average ' || trim_scale(round(c."average", 4)) || ' > annual NAL '
+								 || trim_scale(c."annualNal") || ' ' || c."units"
+								 || ' (' || c."resultCount"
+								 || CASE c."resultCount" WHEN 1 THEN ' result)' ELSE ' results)' END END,
+					   CASE WHEN c."instantExceeded"
+							THEN c."instantCount" || ' results beyond the instantaneous NAL' END),
+				  '; ' ORDER BY c."permitYear") AS "why"
+  FROM "ViolationEraStatus" e
+  JOIN "ViolationCompliance" c
+	ON c."facilityPlaceId" = e."facilityPlaceId" AND c."pollutantKey" = e."pollutantKey"
+   AND c."exceeded"
+  LEFT JOIN "Facility" f ON f."id" = e."facilityId"
+  LEFT JOIN "ESMRFacility" ef ON ef."facilityPlaceId" = e."facilityPlaceId"
+ WHERE e."level" = 'LEVEL_2'
+ GROUP BY 1, 2, 3, 4, e."facilityPlaceId"
+ ORDER BY e."level2Year" DESC, count(*) DESC, 1, 2
+ LIMIT 10;
+\timing off
+\echo
+\echo '== Compliance report by benchmark type (ViolationComplianceReport): that facility in' :year
+\timing on
+SELECT r."benchmarkType" AS "type", r."violationCount" AS "violations",
+	   r."sampleCount" AS "samples", r."openCount" AS "open", r."criticalCount" AS "critical",
+	   r."worstPollutant" || ' ' || r."worstMeasuredValue" || ' ' || r."worstUnits"
+		   || ' on ' || r."worstDetectedAt" || ' (' || round(r."maxRatio", 1) || ' x '
+		   || trim_scale(r."worstBenchmarkValue") || ')' AS "worst exceedance"
+  FROM "ViolationComplianceReport" r
+ WHERE r."reportingYear" = :'year'
+   AND (r."facilityId" = :'fid' OR (r."facilityId" IS NULL AND r."facilityPlaceId" = :fpid))
+ ORDER BY r."maxRatio" DESC;
+\timing off
 SQL
 
 echo
@@ -234,6 +284,16 @@ echo "SELECT count(*) FROM violations_check_aggregates()  ->  $drift"
 if [ "$drift" != 0 ]; then
 	echo "FAIL: the aggregates differ from a recomputation; the first differences:" >&2
 	"${PSQL[@]}" -c 'SELECT * FROM violations_check_aggregates() LIMIT 10' >&2
+	exit 1
+fi
+
+echo
+echo "== Permit compliance against a recount of the samples"
+drift=$("${PSQL[@]}" -tA -c 'SELECT count(*) FROM violations_check_compliance()')
+echo "SELECT count(*) FROM violations_check_compliance()  ->  $drift"
+if [ "$drift" != 0 ]; then
+	echo "FAIL: the compliance rows differ from a recount; the first differences:" >&2
+	"${PSQL[@]}" -c 'SELECT * FROM violations_check_compliance() LIMIT 10' >&2
 	exit 1
 fi
 
