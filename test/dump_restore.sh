@@ -20,10 +20,10 @@
 #     columns, ordered), via COPY (SELECT ... ORDER BY row text) TO STDOUT;
 #   - the triggers named violations_% and the constraints named
 #     Violation%_fkey / Alert_violationEventId_fkey (names and definitions);
-#   - violations_check_aggregates() empty;
+#   - violations_check_aggregates() and violations_check_compliance() empty;
 #   - detection: the same violating sample inserted into the original and the
 #     copy gives the same violations, the same change of the violation count
-#     and the same event figures, and the aggregates stay right.
+#     and the same event and compliance figures, and the aggregates stay right.
 # Prints one line per check; exits non-zero (listing what differed) if any
 # check failed.
 #
@@ -141,8 +141,8 @@ SELECT c.relname FROM pg_class c
  ORDER BY c.relname")
 mapfile -t EXT_TABLES < <(q "$SRC" -c "
 SELECT (unnest(extconfig)::regclass)::text FROM pg_extension WHERE extname = 'violations' ORDER BY 1")
-[ "${#EXT_TABLES[@]}" = 8 ] && ok "original: 8 extension configuration tables (${EXT_TABLES[*]})" \
-	|| fail "original: ${#EXT_TABLES[@]} extension configuration tables, expected 8"
+[ "${#EXT_TABLES[@]}" = 10 ] && ok "original: 10 extension configuration tables (${EXT_TABLES[*]})" \
+	|| fail "original: ${#EXT_TABLES[@]} extension configuration tables, expected 10"
 
 dump_table() {	# db table -> rows, all columns, in a total order
 	q "$1" -c "COPY (SELECT t.* FROM \"$EXT_SCHEMA\".\"$2\" t ORDER BY t::text COLLATE \"C\") TO STDOUT"
@@ -198,6 +198,9 @@ compare_copy() {	# db label
 	n=$(q "$db" -c 'SELECT count(*) FROM violations_check_aggregates()')
 	[ "$n" = 0 ] && ok "$label: violations_check_aggregates() empty" \
 		|| fail "$label: violations_check_aggregates() returned $n rows"
+	n=$(q "$db" -c 'SELECT count(*) FROM violations_check_compliance()')
+	[ "$n" = 0 ] && ok "$label: violations_check_compliance() empty" \
+		|| fail "$label: violations_check_compliance() returned $n rows"
 	n=$(q "$db" -c 'SELECT count(*) FROM (SELECT "esmrSampleId", "benchmarkId" FROM "ViolationSample"
 	                 GROUP BY 1, 2 HAVING count(*) > 1) d')
 	[ "$n" = 0 ] && ok "$label: no (sample, benchmark) counted twice" \
@@ -236,6 +239,11 @@ SELECT v."benchmarkId", v."facilityId", v."measuredValue", v."exceedanceRatio", 
   FROM "ViolationSample" v JOIN "ViolationEvent" e ON e."id" = v."eventId"
  WHERE v."esmrSampleId" = 'dump_probe_1' ORDER BY v."benchmarkId";
 SELECT 'check_aggregates ' || count(*) FROM violations_check_aggregates();
+SELECT 'compliance ' || concat_ws(' ', c."pollutantKey", c."reportingYear", c."resultCount",
+       c."resultSum", c."instantCount", c."exceeded", c."eraLevel")
+  FROM "ViolationCompliance" c JOIN "ESMRLocation" l ON l."facilityPlaceId" = c."facilityPlaceId"
+ WHERE l."locationPlaceId" = $LOC AND c."pollutantKey" = 'TSS' AND c."permitYear" = 2024;
+SELECT 'check_compliance ' || count(*) FROM violations_check_compliance();
 SQL
 }
 probe "$SRC" >"$WORK/src.probe"
@@ -256,6 +264,9 @@ for pair in "$FC:pg_restore" "$PLAIN:psql plain"; do
 		diff "$WORK/src.probe" "$WORK/$db.probe" | sed 's/^/      /'
 	fi
 done
+grep -q '^check_compliance 0$' "$WORK/src.probe" && grep -q '^compliance TSS 2024-2025' "$WORK/src.probe" \
+	&& ok "original: compliance right after the probe" \
+	|| fail "original: the probe's compliance row is missing or violations_check_compliance() not empty"
 grep -q '^check_aggregates 0$' "$WORK/src.probe" \
 	&& ok "original: aggregates right after the probe" \
 	|| fail "original: violations_check_aggregates() not empty after the probe"
