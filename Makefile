@@ -47,7 +47,8 @@ ISOLATION = \
 	status_while_reevaluating \
 	cache_after_commit \
 	insert_during_reference_change \
-	truncate_while_inserting
+	truncate_while_inserting \
+	compliance_concurrent
 
 .PHONY: test demo bench stress valgrind isolation-specs
 # Every test on a throwaway cluster; see test/run.sh.

@@ -494,9 +494,8 @@ $$;
 
 /*
  * Changes that the sample triggers do not see: the rows of the facilities
- * concerned (or all) are brought to a recount.  Fires after
- * violations_invalidate (trigger order is by name), so the recount reads the
- * new reference data.
+ * concerned (or all) are brought to a recount (trigger order: see
+ * violations_attach() below).
  */
 CREATE FUNCTION violations_on_compliance_change()
 RETURNS trigger
@@ -519,12 +518,23 @@ BEGIN
 		ELSIF TG_OP = 'DELETE' THEN
 			EXECUTE 'SELECT array_agg(o."esmrFacilityId") FROM violations_old o' INTO places;
 		ELSE
+			-- a link that is not in both: moved, dropped, or its Facility renamed
 			EXECUTE $q$
 				SELECT array_agg(x.p)
-				  FROM violations_old o JOIN violations_new n ON n."id" = o."id",
-					   LATERAL (VALUES (o."esmrFacilityId"), (n."esmrFacilityId")) AS x(p)
-				 WHERE (o."id", o."esmrFacilityId") IS DISTINCT FROM (n."id", n."esmrFacilityId")$q$
+				  FROM (SELECT o."esmrFacilityId" AS p FROM violations_old o
+						EXCEPT
+						SELECT n."esmrFacilityId" FROM violations_new n
+						 WHERE (n."id", n."esmrFacilityId") IN
+							   (SELECT o."id", o."esmrFacilityId" FROM violations_old o)) x$q$
 				INTO places;
+			EXECUTE $q$
+				SELECT array_agg(x.p) || $1
+				  FROM (SELECT n."esmrFacilityId" AS p FROM violations_new n
+						EXCEPT
+						SELECT o."esmrFacilityId" FROM violations_old o
+						 WHERE (o."id", o."esmrFacilityId") IN
+							   (SELECT n."id", n."esmrFacilityId" FROM violations_new n)) x$q$
+				INTO places USING places;
 		END IF;
 		UPDATE "ViolationCompliance" c
 		   SET "facilityId" = f."id"
@@ -561,6 +571,12 @@ BEGIN
 		IF to_regclass('@extschema@."ESMRSample"') IS NULL THEN
 			RETURN NULL;			-- not attached to the app yet
 		END IF;
+		-- the row deleted: the defaults apply (not INSERT: a restore copies the row in)
+		IF TG_OP IN ('DELETE', 'TRUNCATE') THEN
+			PERFORM violations_serialize_with_ingest();
+			PERFORM violations_compliance_rebuild();
+			RETURN NULL;
+		END IF;
 		EXECUTE $q$
 			SELECT EXISTS (SELECT 1 FROM violations_old o JOIN violations_new n ON n."id" = o."id"
 							WHERE (o."nonDetects", o."evaluateDnq")
@@ -584,9 +600,12 @@ AS 'MODULE_PATHNAME', 'violations_compliance_samples'
 LANGUAGE C
 SET search_path = pg_catalog, @extschema@, pg_temp;
 
-CREATE TRIGGER violations_recount_settings
+CREATE TRIGGER violations_sums_settings
 	AFTER UPDATE ON "ViolationSettings"
 	REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new
+	FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change();
+CREATE TRIGGER violations_sums_settings_deleted
+	AFTER DELETE OR TRUNCATE ON "ViolationSettings"
 	FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change();
 
 /*
@@ -606,27 +625,34 @@ DECLARE
 	events text;
 BEGIN
 	PERFORM violations_attach_detection(with_triggers);
-	-- named violations_recount_*: they fire after violations_invalidate
+	/*
+	 * Named violations_sums_*: triggers of one event fire in name order, so
+	 * these come after violations_invalidate (the recount reads the new
+	 * reference data) and after the violations_reevaluate_* and
+	 * violations_rekey_* triggers, which lock the events (or the samples)
+	 * first, as the insert trigger does: every writer locks events before
+	 * eSMR facilities, and none waits for another in a circle.
+	 */
 	FOR ref, ref_name, events IN SELECT * FROM (VALUES
-		('ESMRSample', 'violations_recount_update',
+		('ESMRSample', 'violations_sums_update',
 		 'AFTER UPDATE ON "ESMRSample" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_compliance_samples()'),
-		('ESMRSample', 'violations_recount_delete',
+		('ESMRSample', 'violations_sums_delete',
 		 'AFTER DELETE ON "ESMRSample" REFERENCING OLD TABLE AS violations_old FOR EACH STATEMENT EXECUTE FUNCTION violations_compliance_samples()'),
-		('ESMRSample', 'violations_recount_truncate',
+		('ESMRSample', 'violations_sums_truncate',
 		 'AFTER TRUNCATE ON "ESMRSample" FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change()'),
-		('PollutantBenchmark', 'violations_recount_benchmarks',
+		('PollutantBenchmark', 'violations_sums_benchmarks',
 		 'AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "PollutantBenchmark" FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change()'),
-		('ESMRParameter', 'violations_recount_parameters',
+		('ESMRParameter', 'violations_sums_parameters',
 		 'AFTER UPDATE OF "id", "canonicalKey" OR DELETE ON "ESMRParameter" FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change()'),
-		('ESMRLocation', 'violations_recount_location_update',
+		('ESMRLocation', 'violations_sums_location_update',
 		 'AFTER UPDATE ON "ESMRLocation" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change()'),
-		('ESMRLocation', 'violations_recount_location_delete',
+		('ESMRLocation', 'violations_sums_location_delete',
 		 'AFTER DELETE ON "ESMRLocation" REFERENCING OLD TABLE AS violations_old FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change()'),
-		('Facility', 'violations_recount_facility_insert',
+		('Facility', 'violations_sums_facility_insert',
 		 'AFTER INSERT ON "Facility" REFERENCING NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change()'),
-		('Facility', 'violations_recount_facility_update',
+		('Facility', 'violations_sums_facility_update',
 		 'AFTER UPDATE ON "Facility" REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change()'),
-		('Facility', 'violations_recount_facility_delete',
+		('Facility', 'violations_sums_facility_delete',
 		 'AFTER DELETE ON "Facility" REFERENCING OLD TABLE AS violations_old FOR EACH STATEMENT EXECUTE FUNCTION violations_on_compliance_change()'))
 		AS t(tbl, name, def) WHERE with_triggers
 	LOOP
@@ -650,7 +676,7 @@ CREATE VIEW "ViolationComplianceReport" AS
 SELECT v."facilityId", v."facilityPlaceId", e."reportingYear", v."benchmarkType",
 	   count(*)::integer AS "violationCount",
 	   count(DISTINCT v."esmrSampleId")::integer AS "sampleCount",
-	   count(*) FILTER (WHERE v."status" IN ('OPEN', 'UNDER_REVIEW'))::integer AS "openCount",
+	   count(*) FILTER (WHERE v."status" = 'OPEN')::integer AS "openCount",
 	   count(*) FILTER (WHERE v."severity" = 'CRITICAL')::integer AS "criticalCount",
 	   max(v."exceedanceRatio") AS "maxRatio",
 	   (array_agg(v."id" ORDER BY v."exceedanceRatio" DESC, v."detectedAt" DESC, v."id"))[1]

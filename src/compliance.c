@@ -68,6 +68,10 @@ struct VCompliance
 	HTAB	   *deltas;
 	bool		notify;
 	bool		collecting;		/* the recount: keep every key, apply nothing */
+	bool		lost;			/* a row taken away whose location is gone */
+	int			nplaces;		/* facilities of the rows added since */
+	int			maxplaces;
+	int32	   *places;
 	Datum		zero;			/* numeric 0, in cxt */
 	Datum		half;			/* numeric 0.5, in cxt */
 };
@@ -128,6 +132,7 @@ nondetect_value(VCompliance *c, const VSampleAttrs *a, TupleTableSlot *slot, VQu
 {
 	bool		resultNull = slot->tts_isnull[a->result - 1];
 	bool		mdlNull = slot->tts_isnull[a->mdl - 1];
+	Datum		mdl = slot->tts_values[a->mdl - 1];
 	Datum		limit;
 
 	if (c->cache->nonDetects == VND_EXCLUDE)
@@ -135,13 +140,13 @@ nondetect_value(VCompliance *c, const VSampleAttrs *a, TupleTableSlot *slot, VQu
 	*value = c->zero;
 	if (c->cache->nonDetects == VND_ZERO)
 		return true;
+	/* a NaN or infinite MDL is no limit (the result here is finite, or null) */
+	mdlNull = mdlNull || !viol_numeric_finite(mdl);
 	if (qual == VQUAL_ND ? !mdlNull : resultNull && !mdlNull)
-		limit = slot->tts_values[a->mdl - 1];
+		limit = mdl;
 	else if (!resultNull)
 		limit = slot->tts_values[a->result - 1];
 	else
-		return true;
-	if (!viol_numeric_finite(limit))
 		return true;
 	*value = (c->cache->nonDetects == VND_HALF_MDL) ?
 		DirectFunctionCall2(numeric_mul, limit, c->half) : limit;
@@ -306,7 +311,28 @@ viol_compliance_sample(VCompliance *c, const VSampleAttrs *a, TupleTableSlot *sl
 	facility = viol_lookup_location(c->cache,
 									DatumGetInt32(slot->tts_values[a->locationPlaceId - 1]));
 	if (facility == NULL)
-		goto done;				/* a deleted location: its facility is recounted */
+	{
+		/*
+		 * An old row of a location deleted or renumbered in this statement
+		 * (the foreign key's cascade).  Its facility is recounted by the
+		 * location's trigger, which fires before this one: see
+		 * viol_compliance_end.
+		 */
+		if (sign < 0)
+			c->lost = true;
+		goto done;
+	}
+	if (sign > 0 && c->lost)
+	{
+		/* with the pass, not the deltas (a flush resets those) */
+		if (c->nplaces >= c->maxplaces)
+		{
+			c->maxplaces = Max(16, c->maxplaces * 2);
+			c->places = c->places ? repalloc(c->places, sizeof(int32) * c->maxplaces) :
+				MemoryContextAlloc(GetMemoryChunkContext(c), sizeof(int32) * c->maxplaces);
+		}
+		c->places[c->nplaces++] = facility->facilityPlaceId;
+	}
 
 	MemSet(&key, 0, sizeof(key));
 	key.facilityPlaceId = facility->facilityPlaceId;
@@ -378,9 +404,34 @@ viol_compliance_rows(VCompliance *c, Tuplestorestate *rows, TupleDesc desc, int 
 void
 viol_compliance_end(VCompliance *c)
 {
+	Datum	   *elems;
+	int			n = c->nplaces;
+	int			i;
+
 	compliance_flush(c);
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		elems[i] = Int32GetDatum(c->places[i]);
+
+	/*
+	 * Rows whose old location was renumbered: the location's trigger
+	 * recounted their facility before the cascade's rows reached this one,
+	 * so what was added here counts them twice.  Recount again.
+	 */
+	if (n > 0)
+	{
+		Oid			argtype = INT4ARRAYOID;
+		Datum		arg = viol_make_array(elems, NULL, n, INT4OID);
+
+		if (SPI_execute_with_args(psprintf("SELECT %s.violations_compliance_rebuild($1)",
+										   c->cache->nspname),
+								  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "violations: recounting compliance failed");
+	}
 	MemoryContextDelete(c->cxt);
 	MemoryContextDelete(c->rowcxt);
+	if (c->places != NULL)
+		pfree(c->places);
 	pfree(c);
 }
 
