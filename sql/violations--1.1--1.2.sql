@@ -185,191 +185,21 @@ $$;
 -- ---------------------------------------------------------------- maintenance
 
 /*
- * Adds the summed contributions of one statement's samples (negative for
- * deleted ones) to their rows, then brings the ERA levels of every facility x
- * pollutant whose years changed up to date, and announces the exceedances
- * that began and the levels that rose when notify is set.  Called by the C
- * triggers with the arrays in any order; returns the rows changed.
+ * Adds deltas (the summed contributions of one statement's samples, negative
+ * for deleted ones; any order) to their rows; where a year's flags changed
+ * or a year came or went, brings the ERA levels up to date and announces,
+ * when notify is set, the exceedances that began and the levels that rose.
+ * Returns the rows changed.  C (src/compliance.c): the triggers' common case
+ * is two statements with kept plans.
  */
 CREATE FUNCTION violations_compliance_apply(
 	place_ids integer[], pollutants text[], years integer[], facility_ids text[],
 	units text[], nals numeric[], counts integer[], sums numeric[],
 	nondetects integer[], instants integer[], notify boolean)
 RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, @extschema@, pg_temp
-AS $$
-DECLARE
-	chain_places integer[];
-	chain_pollutants text[];
-	emptied tid[];
-	events jsonb[];
-	level_events jsonb[];
-	changed integer;
-BEGIN
-	IF place_ids IS NULL THEN
-		RETURN 0;
-	END IF;
-
-	/*
-	 * Writers of one eSMR facility take turns from here to commit: its
-	 * "ESMRFacility" row is locked, in key order, so no two deadlock.  FOR NO
-	 * KEY UPDATE, so the foreign-key checks of new locations do not wait.
-	 * Only then are the years read: in READ COMMITTED the next statement's
-	 * snapshot sees everything the previous holder committed.  (A row lock
-	 * per facility, not per facility x pollutant: it costs no write of the
-	 * extension's own, which on a bulk load is most of the price.)
-	 */
-	PERFORM 1 FROM "ESMRFacility" f
-	  WHERE f."facilityPlaceId" = ANY (place_ids)
-	  ORDER BY f."facilityPlaceId"
-	  FOR NO KEY UPDATE;
-
-	/*
-	 * The deltas, with what each row was before, to see what begins.  Here
-	 * and below the big table is reached per key (LATERAL, ctid): its
-	 * statistics lag behind a load in progress, and a plan that scanned it
-	 * whole would make a load quadratic.
-	 */
-	WITH d AS (
-		SELECT d.*, o.annual AS was_annual, o.instant AS was_instant
-		  FROM unnest(place_ids, pollutants, years, facility_ids, units, nals, counts, sums,
-					  nondetects, instants) AS d(p, c, y, f, u, nal, n, s, nd, i)
-		  LEFT JOIN LATERAL (
-				SELECT c."annualExceeded" AS annual, c."instantExceeded" AS instant
-				  FROM "ViolationCompliance" c
-				 WHERE c."facilityPlaceId" = d.p AND c."pollutantKey" = d.c
-				   AND c."permitYear" = d.y) o ON true
-	), up AS (
-		INSERT INTO "ViolationCompliance" AS c ("facilityPlaceId", "pollutantKey", "permitYear",
-			"facilityId", "units", "annualNal", "resultCount", "resultSum", "nonDetectCount",
-			"instantCount")
-		SELECT d.p, d.c, d.y, d.f, d.u, d.nal, d.n, d.s, d.nd, d.i
-		  FROM d ORDER BY d.p, d.c, d.y
-		ON CONFLICT ("facilityPlaceId", "pollutantKey", "permitYear") DO UPDATE
-		   SET "facilityId" = excluded."facilityId",
-			   "units" = excluded."units",
-			   "annualNal" = excluded."annualNal",
-			   "resultCount" = c."resultCount" + excluded."resultCount",
-			   "resultSum" = c."resultSum" + excluded."resultSum",
-			   "nonDetectCount" = c."nonDetectCount" + excluded."nonDetectCount",
-			   "instantCount" = c."instantCount" + excluded."instantCount",
-			   "updatedAt" = CURRENT_TIMESTAMP
-		RETURNING c.ctid AS tid, c.*
-	), r AS (
-		SELECT up.*, d.was_annual IS NULL AS inserted, coalesce(d.was_annual, false) AS was_annual,
-			   coalesce(d.was_instant, false) AS was_instant,
-			   up."resultCount" = 0 AND up."nonDetectCount" = 0 AND up."instantCount" = 0 AS empty
-		  FROM up
-		  JOIN d ON d.p = up."facilityPlaceId" AND d.c = up."pollutantKey" AND d.y = up."permitYear"
-	), touched AS (
-		-- the levels change where a year's flags do, or where a new year
-		-- starts BASELINE in a pair that has left Baseline
-		SELECT r."facilityPlaceId" AS p, r."pollutantKey" AS c
-		  FROM r
-		 WHERE r.empty OR r."annualExceeded" <> r.was_annual
-			OR r."instantExceeded" <> r.was_instant
-		UNION
-		SELECT e."facilityPlaceId", e."pollutantKey"
-		  FROM "ViolationEraStatus" e
-		 WHERE (e."facilityPlaceId", e."pollutantKey") IN
-			   (SELECT r."facilityPlaceId", r."pollutantKey" FROM r WHERE r.inserted)
-	)
-	SELECT (SELECT array_agg(t.p ORDER BY t.p, t.c) FROM touched t),
-		   (SELECT array_agg(t.c ORDER BY t.p, t.c) FROM touched t),
-		   (SELECT array_agg(r.tid) FILTER (WHERE r.empty) FROM r),
-		   (SELECT array_agg(x.ev ORDER BY x.p, x.c, x.y, x.k)
-			  FROM (SELECT r."facilityPlaceId" AS p, r."pollutantKey" AS c, r."permitYear" AS y,
-						   1 AS k, jsonb_build_object('kind', 'annual_nal',
-							'facilityPlaceId', r."facilityPlaceId", 'facilityId', r."facilityId",
-							'pollutant', r."pollutantKey", 'permitYear', r."permitYear",
-							'reportingYear', r."reportingYear", 'average', r."average",
-							'annualNal', r."annualNal", 'units', r."units",
-							'resultCount', r."resultCount") AS ev
-					  FROM r WHERE r."annualExceeded" AND NOT r.was_annual
-					UNION ALL
-					SELECT r."facilityPlaceId", r."pollutantKey", r."permitYear", 2,
-						   jsonb_build_object('kind', 'instantaneous_nal',
-							'facilityPlaceId', r."facilityPlaceId", 'facilityId', r."facilityId",
-							'pollutant', r."pollutantKey", 'permitYear', r."permitYear",
-							'reportingYear', r."reportingYear", 'instantCount', r."instantCount",
-							'units', r."units")
-					  FROM r WHERE r."instantExceeded" AND NOT r.was_instant) AS x),
-		   (SELECT count(*) FROM r)
-	  INTO chain_places, chain_pollutants, emptied, events, changed;
-
-	-- years left with nothing (the chains hold the rows: their ctids stand)
-	IF emptied IS NOT NULL THEN
-		DELETE FROM "ViolationCompliance" c WHERE c.ctid = ANY (emptied);
-	END IF;
-
-	IF chain_places IS NOT NULL THEN
-		-- each year's level: how many exceeded years up to it, at most two
-		UPDATE "ViolationCompliance" c
-		   SET "eraLevel" = l.level
-		  FROM unnest(chain_places, chain_pollutants) AS t(p, k),
-			   LATERAL (SELECT c2.ctid AS tid,
-							   (ARRAY['BASELINE', 'LEVEL_1', 'LEVEL_2']::"ViolationEraLevel"[])[
-								   least(2, count(*) FILTER (WHERE c2."exceeded") OVER (
-									   ORDER BY c2."permitYear")) + 1] AS level
-						  FROM "ViolationCompliance" c2
-						 WHERE c2."facilityPlaceId" = t.p AND c2."pollutantKey" = t.k) l
-		 WHERE c.ctid = l.tid AND c."eraLevel" <> l.level;
-
-		-- the facility x pollutant rows: those with an exceeded year
-		WITH agg AS (
-			SELECT t.p, t.k, c.f, c.yrs
-			  FROM unnest(chain_places, chain_pollutants) AS t(p, k),
-				   LATERAL (SELECT min(c."facilityId") AS f,
-								   array_agg(c."permitYear" ORDER BY c."permitYear")
-									   FILTER (WHERE c."exceeded") AS yrs
-							  FROM "ViolationCompliance" c
-							 WHERE c."facilityPlaceId" = t.p AND c."pollutantKey" = t.k) c
-		), old AS (
-			SELECT agg.p, agg.k, agg.yrs, e.tid, e."level"
-			  FROM agg, LATERAL (SELECT e.ctid AS tid, e."level" FROM "ViolationEraStatus" e
-								  WHERE e."facilityPlaceId" = agg.p AND e."pollutantKey" = agg.k) e
-		), gone AS (
-			DELETE FROM "ViolationEraStatus" e
-			 WHERE e.ctid = ANY (ARRAY(SELECT old.tid FROM old WHERE old.yrs IS NULL))
-		), up AS (
-			INSERT INTO "ViolationEraStatus" AS e ("facilityPlaceId", "pollutantKey", "facilityId",
-				"level", "level1Year", "level2Year", "exceededYears")
-			SELECT agg.p, agg.k, agg.f,
-				   (ARRAY['BASELINE', 'LEVEL_1', 'LEVEL_2']::"ViolationEraLevel"[])[
-					   least(2, cardinality(agg.yrs)) + 1],
-				   agg.yrs[1] + 1, agg.yrs[2] + 1, agg.yrs
-			  FROM agg WHERE agg.yrs IS NOT NULL
-			 ORDER BY agg.p, agg.k
-			ON CONFLICT ("facilityPlaceId", "pollutantKey") DO UPDATE
-			   SET "facilityId" = excluded."facilityId",
-				   "level" = excluded."level",
-				   "level1Year" = excluded."level1Year",
-				   "level2Year" = excluded."level2Year",
-				   "exceededYears" = excluded."exceededYears",
-				   "updatedAt" = CURRENT_TIMESTAMP
-			RETURNING e.*
-		)
-		SELECT array_agg(jsonb_build_object('kind', 'era_level',
-					'facilityPlaceId', up."facilityPlaceId", 'facilityId', up."facilityId",
-					'pollutant', up."pollutantKey", 'level', up."level",
-					'fromLevel', coalesce(old."level", 'BASELINE'),
-					'sincePermitYear', CASE up."level" WHEN 'LEVEL_2' THEN up."level2Year"
-													   ELSE up."level1Year" END,
-					'exceededYears', up."exceededYears")
-				ORDER BY up."facilityPlaceId", up."pollutantKey")
-				FILTER (WHERE up."level" > coalesce(old."level", 'BASELINE'))
-		  INTO level_events
-		  FROM up LEFT JOIN old ON old.p = up."facilityPlaceId" AND old.k = up."pollutantKey";
-	END IF;
-
-	IF notify AND (events IS NOT NULL OR level_events IS NOT NULL)
-	   AND coalesce((SELECT s."alertCompliance" FROM "ViolationSettings" s), true) THEN
-		PERFORM violations_announce(events || level_events);
-	END IF;
-	RETURN changed;
-END
-$$;
+AS 'MODULE_PATHNAME', 'violations_compliance_apply'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, @extschema@, pg_temp;
 
 /*
  * What "ViolationCompliance" should hold, from the stored samples of the

@@ -310,7 +310,7 @@ refcache_load(MemoryContext cxt, Oid nspid)
 	cache->nonDetects = VND_ZERO;
 	cache->alertSeverity = -1;
 	appendStringInfo(&q, "SELECT s.\"reportingYearStartMonth\", s.\"evaluateDnq\","
-					 " s.j ->> 'nonDetects', s.j ->> 'alertSeverity',"
+					 " s.j ->> 'nonDetects', s.j ->> 'alertSeverity', s.j ->> 'alertCompliance',"
 					 " pg_catalog.to_regclass('%s') IS NOT NULL"
 					 " FROM (SELECT 1) AS one"
 					 " LEFT JOIN (SELECT x.*, pg_catalog.to_jsonb(x) AS j FROM %s x) s ON true",
@@ -344,7 +344,9 @@ refcache_load(MemoryContext cxt, Oid nspid)
 			for (i = 0; i < VSEV_COUNT; i++)
 				if (strcmp(label, viol_severity_names[i]) == 0)
 					cache->alertSeverity = i;
-		cache->compliance = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+		label = SPI_getvalue(tup, desc, 5);
+		cache->alertCompliance = (label == NULL || strcmp(label, "false") != 0);
+		cache->compliance = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 	}
 
 	/* severity bands, highest minRatio first within each type */

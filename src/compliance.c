@@ -23,12 +23,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "utils/snapmgr.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -76,8 +78,29 @@ struct VCompliance
 	Datum		half;			/* numeric 0.5, in cxt */
 };
 
-static Oid	apply_nspid = InvalidOid;
-static SPIPlanPtr apply_plan = NULL;
+/* Plans kept for the backend's life, for the schema they were made in. */
+static Oid	plans_nspid = InvalidOid;
+static SPIPlanPtr lock_plan = NULL;
+static SPIPlanPtr step_plan = NULL;
+static SPIPlanPtr light_plan = NULL;
+static SPIPlanPtr left_plan = NULL;
+static SPIPlanPtr delete_plan = NULL;
+static SPIPlanPtr levels_plan = NULL;
+static SPIPlanPtr pairs_plan = NULL;
+static SPIPlanPtr announce_plan = NULL;
+
+/* What the upsert tells of one row: before, after. */
+typedef struct VRowChange
+{
+	VStrKey		key;			/* facility, year, pollutant */
+	bool		found;			/* the row was there */
+	bool		wasAnnual;
+	bool		wasInstant;
+	bool		leftBaseline;	/* its pair has a "ViolationEraStatus" row */
+	int32		dcount;			/* its delta (the triggers' upsert) */
+	Datum		dsum;
+	int32		dinstant;
+} VRowChange;
 
 /* A new set of deltas. */
 static void
@@ -153,6 +176,569 @@ nondetect_value(VCompliance *c, const VSampleAttrs *a, TupleTableSlot *slot, VQu
 	return true;
 }
 
+/* Prepares the plans of apply_deltas, once per backend and schema. */
+static void
+prepare_plans(VRefCache *cache)
+{
+	const char *nsp = cache->nspname;
+	char	   *compliance = viol_qualified(nsp, "ViolationCompliance");
+
+	if (plans_nspid == cache->nspid && lock_plan != NULL)
+		return;
+	if (lock_plan != NULL)
+	{
+		SPI_freeplan(lock_plan);
+		SPI_freeplan(step_plan);
+		SPI_freeplan(light_plan);
+		SPI_freeplan(left_plan);
+		SPI_freeplan(delete_plan);
+		SPI_freeplan(levels_plan);
+		SPI_freeplan(pairs_plan);
+		SPI_freeplan(announce_plan);
+		lock_plan = step_plan = light_plan = left_plan = NULL;
+		delete_plan = levels_plan = pairs_plan = announce_plan = NULL;
+	}
+	{
+		Oid			types[] = {INT4ARRAYOID};
+
+		lock_plan = viol_prepare_kept(psprintf("SELECT 1 FROM %s f"
+											   " WHERE f.\"facilityPlaceId\" = ANY ($1)"
+											   " ORDER BY f.\"facilityPlaceId\" FOR NO KEY UPDATE",
+											   viol_qualified(nsp, "ESMRFacility")),
+									  lengthof(types), types);
+	}
+	{
+		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
+							   TEXTARRAYOID, NUMERICARRAYOID, INT4ARRAYOID,
+		NUMERICARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
+
+		/*
+		 * One statement: each row as it was ("o", read in the statement's
+		 * snapshot, before "up" writes) and as it is after the deltas.  The
+		 * rows are reached per key (OFFSET 0 keeps the lookup a correlated
+		 * index scan): a plan that read the table whole, kept from when it
+		 * was small, would make a load quadratic.
+		 */
+		step_plan = viol_prepare_kept(psprintf(
+			"WITH d AS MATERIALIZED ("
+			" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+			"  AS d(p, k, y, f, u, nal, n, s, nd, i)),"
+			" o AS ("
+			" SELECT d.p, d.k, d.y, o.annual, o.instant, o.found, e.left_baseline"
+			" FROM d LEFT JOIN LATERAL ("
+			"  SELECT true AS left_baseline FROM %s e WHERE e.\"facilityPlaceId\" = d.p"
+			"   AND e.\"pollutantKey\" = d.k OFFSET 0) e ON true"
+			" LEFT JOIN LATERAL ("
+			"  SELECT c.\"annualExceeded\" AS annual, c.\"instantExceeded\" AS instant, true AS found"
+			"  FROM %s c WHERE c.\"facilityPlaceId\" = d.p AND c.\"pollutantKey\" = d.k"
+			"   AND c.\"permitYear\" = d.y OFFSET 0) o ON true),"
+			" up AS ("
+			" INSERT INTO %s AS c (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\","
+			"  \"facilityId\", \"units\", \"annualNal\", \"resultCount\", \"resultSum\","
+			"  \"nonDetectCount\", \"instantCount\")"
+			" SELECT d.p, d.k, d.y, d.f, d.u, d.nal, d.n, d.s, d.nd, d.i FROM d"
+			" ON CONFLICT (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\") DO UPDATE SET"
+			"  \"facilityId\" = excluded.\"facilityId\", \"units\" = excluded.\"units\","
+			"  \"annualNal\" = excluded.\"annualNal\","
+			"  \"resultCount\" = c.\"resultCount\" + excluded.\"resultCount\","
+			"  \"resultSum\" = c.\"resultSum\" + excluded.\"resultSum\","
+			"  \"nonDetectCount\" = c.\"nonDetectCount\" + excluded.\"nonDetectCount\","
+			"  \"instantCount\" = c.\"instantCount\" + excluded.\"instantCount\","
+			"  \"updatedAt\" = CURRENT_TIMESTAMP"
+			" RETURNING c.\"facilityPlaceId\", c.\"pollutantKey\", c.\"permitYear\","
+			"  c.\"annualExceeded\", c.\"instantExceeded\","
+			"  c.\"resultCount\" = 0 AND c.\"nonDetectCount\" = 0 AND c.\"instantCount\" = 0 AS empty,"
+			"  c.ctid)"
+			" SELECT false, o.p, o.k, o.y, o.annual, o.instant, coalesce(o.found, false),"
+			"  o.left_baseline, NULL::tid FROM o"
+			" UNION ALL"
+			" SELECT true, up.\"facilityPlaceId\", up.\"pollutantKey\", up.\"permitYear\","
+			"  up.\"annualExceeded\", up.\"instantExceeded\", up.empty, NULL, up.ctid FROM up",
+			viol_qualified(nsp, "ViolationEraStatus"), compliance, compliance),
+									  lengthof(types), types);
+	}
+	{
+		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
+							   TEXTARRAYOID, NUMERICARRAYOID, INT4ARRAYOID,
+		NUMERICARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
+
+		/*
+		 * The triggers' upsert: how each row was follows from how it is and
+		 * its delta, the NAL being the same (a change of benchmark
+		 * recounts), so the rows after are all it returns; xmax 0 marks the
+		 * rows it inserted.
+		 */
+		light_plan = viol_prepare_kept(psprintf(
+			"INSERT INTO %s AS c (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\","
+			"  \"facilityId\", \"units\", \"annualNal\", \"resultCount\", \"resultSum\","
+			"  \"nonDetectCount\", \"instantCount\")"
+			" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+			" ON CONFLICT (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\") DO UPDATE SET"
+			"  \"facilityId\" = excluded.\"facilityId\", \"units\" = excluded.\"units\","
+			"  \"annualNal\" = excluded.\"annualNal\","
+			"  \"resultCount\" = c.\"resultCount\" + excluded.\"resultCount\","
+			"  \"resultSum\" = c.\"resultSum\" + excluded.\"resultSum\","
+			"  \"nonDetectCount\" = c.\"nonDetectCount\" + excluded.\"nonDetectCount\","
+			"  \"instantCount\" = c.\"instantCount\" + excluded.\"instantCount\","
+			"  \"updatedAt\" = CURRENT_TIMESTAMP"
+			" RETURNING true, c.\"facilityPlaceId\", c.\"pollutantKey\", c.\"permitYear\","
+			"  c.\"annualExceeded\", c.\"instantExceeded\","
+			"  c.\"resultCount\" = 0 AND c.\"nonDetectCount\" = 0 AND c.\"instantCount\" = 0,"
+			"  NULL::boolean, c.ctid, c.xmax = 0, c.\"resultCount\", c.\"resultSum\","
+			"  c.\"instantCount\", c.\"annualNal\"",
+			compliance),
+									   lengthof(types), types);
+	}
+	{
+		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID};
+
+		/* of the pairs given, those that have left Baseline */
+		left_plan = viol_prepare_kept(psprintf(
+			"SELECT t.p, t.k FROM unnest($1, $2) AS t(p, k),"
+			" LATERAL (SELECT 1 FROM %s e WHERE e.\"facilityPlaceId\" = t.p"
+			"  AND e.\"pollutantKey\" = t.k OFFSET 0) e",
+			viol_qualified(nsp, "ViolationEraStatus")),
+									  lengthof(types), types);
+	}
+	{
+		Oid			types[] = {TIDARRAYOID};
+
+		/* years left with nothing (the facility's lock keeps their ctids) */
+		delete_plan = viol_prepare_kept(psprintf("DELETE FROM %s c WHERE c.ctid = ANY ($1)",
+												 compliance),
+										lengthof(types), types);
+	}
+	{
+		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID};
+
+		/* each year's level: how many exceeded years up to it, at most two */
+		levels_plan = viol_prepare_kept(psprintf(
+			"UPDATE %s c SET \"eraLevel\" = l.level"
+			" FROM (SELECT DISTINCT t.p, t.k FROM unnest($1, $2) AS t(p, k)) t,"
+			"  LATERAL (SELECT c2.ctid AS tid,"
+			"   (ARRAY['BASELINE', 'LEVEL_1', 'LEVEL_2']::%s[])[least(2, count(*)"
+			"    FILTER (WHERE c2.\"exceeded\") OVER (ORDER BY c2.\"permitYear\")) + 1] AS level"
+			"   FROM %s c2 WHERE c2.\"facilityPlaceId\" = t.p AND c2.\"pollutantKey\" = t.k) l"
+			" WHERE c.ctid = l.tid AND c.\"eraLevel\" <> l.level",
+			compliance, viol_qualified(nsp, "ViolationEraLevel"), compliance),
+										lengthof(types), types);
+	}
+	{
+		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID};
+		char	   *era = viol_qualified(nsp, "ViolationEraStatus");
+
+		/*
+		 * The pairs' "ViolationEraStatus" rows (those with an exceeded year):
+		 * made, changed or gone; returns the announcements of the levels that
+		 * rose.
+		 */
+		pairs_plan = viol_prepare_kept(psprintf(
+			"WITH agg AS ("
+			" SELECT t.p, t.k, c.f, c.yrs"
+			" FROM (SELECT DISTINCT t.p, t.k FROM unnest($1, $2) AS t(p, k)) t,"
+			"  LATERAL (SELECT min(c.\"facilityId\") AS f,"
+			"   array_agg(c.\"permitYear\" ORDER BY c.\"permitYear\") FILTER (WHERE c.\"exceeded\") AS yrs"
+			"   FROM %s c WHERE c.\"facilityPlaceId\" = t.p AND c.\"pollutantKey\" = t.k) c),"
+			" old AS ("
+			" SELECT agg.p, agg.k, agg.yrs, e.tid, e.\"level\""
+			" FROM agg, LATERAL (SELECT e.ctid AS tid, e.\"level\" FROM %s e"
+			"  WHERE e.\"facilityPlaceId\" = agg.p AND e.\"pollutantKey\" = agg.k) e),"
+			" gone AS ("
+			" DELETE FROM %s e WHERE e.ctid = ANY (ARRAY(SELECT old.tid FROM old WHERE old.yrs IS NULL))),"
+			" up AS ("
+			" INSERT INTO %s AS e (\"facilityPlaceId\", \"pollutantKey\", \"facilityId\", \"level\","
+			"  \"level1Year\", \"level2Year\", \"exceededYears\")"
+			" SELECT agg.p, agg.k, agg.f,"
+			"  (ARRAY['BASELINE', 'LEVEL_1', 'LEVEL_2']::%s[])[least(2, cardinality(agg.yrs)) + 1],"
+			"  agg.yrs[1] + 1, agg.yrs[2] + 1, agg.yrs"
+			" FROM agg WHERE agg.yrs IS NOT NULL"
+			" ON CONFLICT (\"facilityPlaceId\", \"pollutantKey\") DO UPDATE SET"
+			"  \"facilityId\" = excluded.\"facilityId\", \"level\" = excluded.\"level\","
+			"  \"level1Year\" = excluded.\"level1Year\", \"level2Year\" = excluded.\"level2Year\","
+			"  \"exceededYears\" = excluded.\"exceededYears\", \"updatedAt\" = CURRENT_TIMESTAMP"
+			" RETURNING e.*)"
+			" SELECT array_agg(jsonb_build_object('kind', 'era_level',"
+			"  'facilityPlaceId', up.\"facilityPlaceId\", 'facilityId', up.\"facilityId\","
+			"  'pollutant', up.\"pollutantKey\", 'level', up.\"level\","
+			"  'fromLevel', coalesce(old.\"level\", 'BASELINE'),"
+			"  'sincePermitYear', CASE up.\"level\" WHEN 'LEVEL_2' THEN up.\"level2Year\""
+			"   ELSE up.\"level1Year\" END,"
+			"  'exceededYears', up.\"exceededYears\")"
+			"  ORDER BY up.\"facilityPlaceId\", up.\"pollutantKey\")"
+			"  FILTER (WHERE up.\"level\" > coalesce(old.\"level\", 'BASELINE'))"
+			" FROM up LEFT JOIN old ON old.p = up.\"facilityPlaceId\" AND old.k = up.\"pollutantKey\"",
+			compliance, era, era, era, viol_qualified(nsp, "ViolationEraLevel")),
+									   lengthof(types), types);
+	}
+	{
+		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
+		JSONBARRAYOID};
+
+		/* the exceedances that began (place, pollutant, year, kind), then the levels */
+		announce_plan = viol_prepare_kept(psprintf(
+			"SELECT %s.violations_announce((SELECT array_agg(jsonb_build_object('kind', b.kind,"
+			"  'facilityPlaceId', c.\"facilityPlaceId\", 'facilityId', c.\"facilityId\","
+			"  'pollutant', c.\"pollutantKey\", 'permitYear', c.\"permitYear\","
+			"  'reportingYear', c.\"reportingYear\", 'units', c.\"units\")"
+			"  || CASE b.kind WHEN 'annual_nal'"
+			"   THEN jsonb_build_object('average', c.\"average\", 'annualNal', c.\"annualNal\","
+			"    'resultCount', c.\"resultCount\")"
+			"   ELSE jsonb_build_object('instantCount', c.\"instantCount\") END"
+			"  ORDER BY b.p, b.k, b.y, b.kind)"
+			" FROM unnest($1, $2, $3, $4) AS b(p, k, y, kind),"
+			"  LATERAL (SELECT * FROM %s c WHERE c.\"facilityPlaceId\" = b.p"
+			"   AND c.\"pollutantKey\" = b.k AND c.\"permitYear\" = b.y OFFSET 0) c) || $5)",
+			nsp, compliance),
+										  lengthof(types), types);
+	}
+	plans_nspid = cache->nspid;
+}
+
+/*
+ * Runs one of the plans above.  Under REPEATABLE READ or SERIALIZABLE the
+ * rows are read in the latest snapshot, as PostgreSQL's foreign-key checks
+ * read theirs: the facility's lock makes a writer wait for the previous one,
+ * whose rows the transaction's own snapshot would not see; and a row that
+ * such a writer changed, and that this one changes too, raises a
+ * serialization failure (the transaction's snapshot as the crosscheck).
+ */
+static void
+run(SPIPlanPtr plan, Datum *args, const char *nulls, int expected)
+{
+	int			rc;
+
+	if (IsolationUsesXactSnapshot())
+		rc = SPI_execute_snapshot(plan, args, nulls, GetLatestSnapshot(),
+								  GetTransactionSnapshot(), false, true, 0);
+	else
+		rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	if (rc != expected)
+		elog(ERROR, "violations: keeping compliance failed: %s", SPI_result_code_string(rc));
+}
+
+/* The key of a row as apply_deltas matches them: facility, year, pollutant. */
+static void
+row_key(VStrKey *key, HeapTuple tup, TupleDesc desc)
+{
+	bool		isnull;
+	int32		place = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+	int32		year = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+	char	   *pollutant = SPI_getvalue(tup, desc, 3);
+	char	   *s = psprintf("%d/%d/%s", place, year, pollutant);
+
+	key->str = s;
+	key->len = strlen(s);
+}
+
+/* A bool column of an SPI row; false when null. */
+static bool
+spi_bool(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+/*
+ * How the rows returned by the triggers' upsert were: an inserted row was
+ * not there; an updated one was its values less its delta (the NAL is the
+ * same).  An inserted row counts for the levels only if its pair has left
+ * Baseline: one query for those pairs.
+ */
+static void
+before_from_after(VRefCache *cache, HTAB *before, SPITupleTable *rows, uint64 nrows)
+{
+	TupleDesc	desc = rows->tupdesc;
+	Datum	   *places = palloc(sizeof(Datum) * Max(nrows, 1));
+	Datum	   *pollutants = palloc(sizeof(Datum) * Max(nrows, 1));
+	VRowChange **inserted = palloc(sizeof(VRowChange *) * Max(nrows, 1));
+	char	  **pairs = palloc(sizeof(char *) * Max(nrows, 1));
+	int			ninserted = 0;
+	uint64		r;
+
+	for (r = 0; r < nrows; r++)
+	{
+		HeapTuple	tup = rows->vals[r];
+		VStrKey		key;
+		VRowChange *rc;
+		bool		isnull;
+
+		row_key(&key, tup, desc);
+		rc = hash_search(before, &key, HASH_FIND, NULL);
+		if (rc == NULL)
+			elog(ERROR, "violations: compliance row %s was written without a delta", key.str);
+		rc->leftBaseline = false;
+		if (spi_bool(tup, desc, 10))
+		{
+			rc->found = rc->wasAnnual = rc->wasInstant = false;
+			places[ninserted] = SPI_getbinval(tup, desc, 2, &isnull);
+			pollutants[ninserted] = CStringGetTextDatum(SPI_getvalue(tup, desc, 3));
+			pairs[ninserted] = psprintf("%d/%s", DatumGetInt32(places[ninserted]),
+										SPI_getvalue(tup, desc, 3));
+			inserted[ninserted++] = rc;
+		}
+		else
+		{
+			int32		count = DatumGetInt32(SPI_getbinval(tup, desc, 11, &isnull)) - rc->dcount;
+			Datum		sum = DirectFunctionCall2(numeric_sub,
+												  SPI_getbinval(tup, desc, 12, &isnull),
+												  rc->dsum);
+			int32		instant = DatumGetInt32(SPI_getbinval(tup, desc, 13, &isnull)) -
+				rc->dinstant;
+			Datum		nal = SPI_getbinval(tup, desc, 14, &isnull);
+
+			rc->found = true;
+			rc->wasInstant = instant >= 2;
+			rc->wasAnnual = !isnull && count > 0 &&
+				DatumGetInt32(DirectFunctionCall2(numeric_cmp, sum,
+												  DirectFunctionCall2(numeric_mul, nal,
+																	  DirectFunctionCall1(int4_numeric,
+																						  Int32GetDatum(count))))) > 0;
+		}
+	}
+	if (ninserted > 0)
+	{
+		Datum		args[2];
+		uint64		i;
+		int			k;
+		HASHCTL		ctl;
+		HTAB	   *left;
+
+		args[0] = viol_make_array(places, NULL, ninserted, INT4OID);
+		args[1] = viol_make_array(pollutants, NULL, ninserted, TEXTOID);
+		run(left_plan, args, NULL, SPI_OK_SELECT);
+		MemSet(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(VStrKey);
+		ctl.entrysize = sizeof(VStrKey);
+		ctl.hash = viol_strkey_hash;
+		ctl.match = viol_strkey_match;
+		ctl.hcxt = CurrentMemoryContext;
+		left = hash_create("violations pairs past Baseline", Max(16, (long) SPI_processed), &ctl,
+						   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			VStrKey		key;
+
+			key.str = psprintf("%d/%s",
+							   DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull)),
+							   SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+			key.len = strlen(key.str);
+			hash_search(left, &key, HASH_ENTER, NULL);
+		}
+		for (k = 0; k < ninserted; k++)
+		{
+			VStrKey		key;
+
+			key.str = pairs[k];
+			key.len = strlen(pairs[k]);
+			inserted[k]->leftBaseline = hash_search(left, &key, HASH_FIND, NULL) != NULL;
+		}
+		hash_destroy(left);
+	}
+}
+
+/*
+ * apply_deltas
+ *		Adds deltas (args: ten arrays of one length, as
+ *		violations_compliance_apply takes them) to their rows, then, where a
+ *		year's flags changed or a year came or went, brings the ERA levels up
+ *		to date and announces what began.  Returns the rows changed.
+ *
+ * Writers of one eSMR facility take turns from the first statement to
+ * commit: its "ESMRFacility" row is locked, in key order, so no two
+ * deadlock; FOR NO KEY UPDATE, so the foreign-key checks of new locations do
+ * not wait.  Only then are the years read: in READ COMMITTED the next
+ * statement's snapshot sees everything the previous holder committed.  (A
+ * lock per facility, not per facility x pollutant: it costs no write of the
+ * extension's own, which on a bulk load is most of the price.)  The common
+ * case, a year that was there and keeps its flags, costs the two
+ * statements; the plans are generic and kept.
+ */
+static uint64
+apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **deltas)
+{
+	SPITupleTable *rows;
+	uint64		nrows;
+	uint64		r;
+	HASHCTL		ctl;
+	HTAB	   *before;
+	int			n = 0;
+	int			maxn = 16;
+	int			nbegin = 0;
+	int			maxbegin = 16;
+	int			nempty = 0;
+	Datum	   *emptied;
+	Datum	   *chain_places;
+	Datum	   *chain_pollutants;
+	Datum	   *begin_places;
+	Datum	   *begin_pollutants;
+	Datum	   *begin_years;
+	Datum	   *begin_kinds;
+	Datum		level_events = (Datum) 0;
+	uint64		changed = 0;
+
+	prepare_plans(cache);
+	run(lock_plan, args, NULL, SPI_OK_SELECT);
+	SPI_freetuptable(SPI_tuptable);
+
+	MemSet(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(VStrKey);
+	ctl.entrysize = sizeof(VRowChange);
+	ctl.hash = viol_strkey_hash;
+	ctl.match = viol_strkey_match;
+	ctl.hcxt = CurrentMemoryContext;
+	before = hash_create("violations compliance rows", Max(16, ndeltas), &ctl,
+						 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	if (deltas == NULL)
+	{
+		run(step_plan, args, NULL, SPI_OK_SELECT);
+		rows = SPI_tuptable;
+		nrows = SPI_processed;
+	}
+	else
+	{
+		for (r = 0; r < (uint64) ndeltas; r++)
+		{
+			char	   *str = psprintf("%d/%d/%s", DatumGetInt32(deltas[0][r]),
+									   DatumGetInt32(deltas[2][r]),
+									   TextDatumGetCString(deltas[1][r]));
+			VStrKey		key;
+			VRowChange *rc;
+
+			key.str = str;
+			key.len = strlen(str);
+			rc = hash_search(before, &key, HASH_ENTER, NULL);
+			rc->dcount = DatumGetInt32(deltas[6][r]);
+			rc->dsum = deltas[7][r];
+			rc->dinstant = DatumGetInt32(deltas[9][r]);
+		}
+		run(light_plan, args, NULL, SPI_OK_INSERT_RETURNING);
+		rows = SPI_tuptable;
+		nrows = SPI_processed;
+		before_from_after(cache, before, rows, nrows);
+	}
+	emptied = palloc(sizeof(Datum) * Max(nrows, 1));
+	chain_places = palloc(sizeof(Datum) * maxn);
+	chain_pollutants = palloc(sizeof(Datum) * maxn);
+	begin_places = palloc(sizeof(Datum) * maxbegin);
+	begin_pollutants = palloc(sizeof(Datum) * maxbegin);
+	begin_years = palloc(sizeof(Datum) * maxbegin);
+	begin_kinds = palloc(sizeof(Datum) * maxbegin);
+
+	/* the rows before, then each row after against its before */
+	for (r = 0; r < nrows; r++)
+	{
+		HeapTuple	tup = rows->vals[r];
+		TupleDesc	desc = rows->tupdesc;
+		VStrKey		key;
+		VRowChange *rc;
+		bool		found;
+
+		row_key(&key, tup, desc);
+		if (!spi_bool(tup, desc, 1))
+		{
+			rc = hash_search(before, &key, HASH_ENTER, &found);
+			rc->found = spi_bool(tup, desc, 7);
+			rc->wasAnnual = spi_bool(tup, desc, 5);
+			rc->wasInstant = spi_bool(tup, desc, 6);
+			rc->leftBaseline = spi_bool(tup, desc, 8);
+			continue;
+		}
+		changed++;
+		rc = hash_search(before, &key, HASH_FIND, NULL);
+		if (rc == NULL)
+			elog(ERROR, "violations: compliance row %s was written but not read", key.str);
+		{
+			bool		annual = spi_bool(tup, desc, 5);
+			bool		instant = spi_bool(tup, desc, 6);
+			bool		empty = spi_bool(tup, desc, 7);
+			bool		isnull;
+
+			if (empty)
+				emptied[nempty++] = datumCopy(SPI_getbinval(tup, desc, 9, &isnull), false,
+											  sizeof(ItemPointerData));
+			if (empty || annual != rc->wasAnnual || instant != rc->wasInstant ||
+				(!rc->found && rc->leftBaseline))
+			{
+				if (n >= maxn)
+				{
+					maxn *= 2;
+					chain_places = repalloc(chain_places, sizeof(Datum) * maxn);
+					chain_pollutants = repalloc(chain_pollutants, sizeof(Datum) * maxn);
+				}
+				chain_places[n] = SPI_getbinval(tup, desc, 2, &isnull);
+				chain_pollutants[n] = CStringGetTextDatum(SPI_getvalue(tup, desc, 3));
+				n++;
+			}
+			if ((annual && !rc->wasAnnual) || (instant && !rc->wasInstant))
+			{
+				if (nbegin + 2 > maxbegin)
+				{
+					maxbegin *= 2;
+					begin_places = repalloc(begin_places, sizeof(Datum) * maxbegin);
+					begin_pollutants = repalloc(begin_pollutants, sizeof(Datum) * maxbegin);
+					begin_years = repalloc(begin_years, sizeof(Datum) * maxbegin);
+					begin_kinds = repalloc(begin_kinds, sizeof(Datum) * maxbegin);
+				}
+				if (annual && !rc->wasAnnual)
+				{
+					begin_places[nbegin] = SPI_getbinval(tup, desc, 2, &isnull);
+					begin_pollutants[nbegin] = CStringGetTextDatum(SPI_getvalue(tup, desc, 3));
+					begin_years[nbegin] = SPI_getbinval(tup, desc, 4, &isnull);
+					begin_kinds[nbegin++] = CStringGetTextDatum("annual_nal");
+				}
+				if (instant && !rc->wasInstant)
+				{
+					begin_places[nbegin] = SPI_getbinval(tup, desc, 2, &isnull);
+					begin_pollutants[nbegin] = CStringGetTextDatum(SPI_getvalue(tup, desc, 3));
+					begin_years[nbegin] = SPI_getbinval(tup, desc, 4, &isnull);
+					begin_kinds[nbegin++] = CStringGetTextDatum("instantaneous_nal");
+				}
+			}
+		}
+	}
+
+	if (nempty > 0)
+	{
+		Datum		darg = viol_make_array(emptied, NULL, nempty, TIDOID);
+
+		run(delete_plan, &darg, NULL, SPI_OK_DELETE);
+	}
+	if (n > 0)
+	{
+		Datum		pargs[2];
+		bool		isnull;
+
+		pargs[0] = viol_make_array(chain_places, NULL, n, INT4OID);
+		pargs[1] = viol_make_array(chain_pollutants, NULL, n, TEXTOID);
+		run(levels_plan, pargs, NULL, SPI_OK_UPDATE);
+		run(pairs_plan, pargs, NULL, SPI_OK_SELECT);
+		level_events = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (isnull)
+			level_events = (Datum) 0;
+	}
+	if (notify && cache->alertCompliance && (nbegin > 0 || level_events != (Datum) 0))
+	{
+		Datum		aargs[5];
+		char		anulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+		aargs[0] = viol_make_array(begin_places, NULL, nbegin, INT4OID);
+		aargs[1] = viol_make_array(begin_pollutants, NULL, nbegin, TEXTOID);
+		aargs[2] = viol_make_array(begin_years, NULL, nbegin, INT4OID);
+		aargs[3] = viol_make_array(begin_kinds, NULL, nbegin, TEXTOID);
+		aargs[4] = level_events;
+		if (level_events == (Datum) 0)
+			anulls[4] = 'n';
+		run(announce_plan, aargs, anulls, SPI_OK_SELECT);
+	}
+	SPI_freetuptable(rows);
+	hash_destroy(before);
+	return changed;
+}
+
 /* Applies the deltas summed so far. */
 static void
 compliance_flush(VCompliance *c)
@@ -161,7 +747,7 @@ compliance_flush(VCompliance *c)
 	Datum	   *cols[10];
 	bool	   *fid_nulls;
 	bool	   *nal_nulls;
-	Datum		args[11];
+	Datum		args[10];
 	HASH_SEQ_STATUS seq;
 	VComplianceDelta *d;
 	int			i = 0;
@@ -173,22 +759,6 @@ compliance_flush(VCompliance *c)
 	if (n == 0)
 		return;
 	old = MemoryContextSwitchTo(c->cxt);
-	if (apply_plan == NULL || apply_nspid != c->cache->nspid)
-	{
-		Oid			types[11] = {INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
-								 TEXTARRAYOID, NUMERICARRAYOID, INT4ARRAYOID,
-								 NUMERICARRAYOID, INT4ARRAYOID, INT4ARRAYOID, BOOLOID};
-
-		if (apply_plan != NULL)
-			SPI_freeplan(apply_plan);
-		apply_plan = NULL;
-		apply_plan = viol_prepare_kept(psprintf("SELECT %s.violations_compliance_apply($1, $2,"
-												" $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-												c->cache->nspname),
-									   lengthof(types), types);
-		apply_nspid = c->cache->nspid;
-	}
-
 	for (k = 0; k < 10; k++)
 		cols[k] = palloc(sizeof(Datum) * n);
 	fid_nulls = palloc(sizeof(bool) * n);
@@ -222,10 +792,7 @@ compliance_flush(VCompliance *c)
 		for (k = 0; k < 10; k++)
 			args[k] = viol_make_array(cols[k], k == 3 ? fid_nulls : (k == 5 ? nal_nulls : NULL),
 									  i, elemtypes[k]);
-		args[10] = BoolGetDatum(c->notify);
-		if (SPI_execute_plan(apply_plan, args, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "violations: applying compliance deltas failed");
-		SPI_freetuptable(SPI_tuptable);
+		apply_deltas(c->cache, args, c->notify, i, cols);
 	}
 	MemoryContextSwitchTo(old);
 	compliance_reset(c);
@@ -440,6 +1007,39 @@ bool
 viol_compliance_exists(Oid nspid)
 {
 	return OidIsValid(get_relname_relid("ViolationCompliance", nspid));
+}
+
+PG_FUNCTION_INFO_V1(violations_compliance_apply);
+
+/*
+ * violations_compliance_apply(place_ids int[], pollutants text[], years int[],
+ *		facility_ids text[], units text[], nals numeric[], counts int[],
+ *		sums numeric[], nondetects int[], instants int[], notify boolean)
+ *		Adds deltas to their rows (apply_deltas), for
+ *		violations_compliance_rebuild; returns the rows changed.
+ */
+Datum
+violations_compliance_apply(PG_FUNCTION_ARGS)
+{
+	Oid			nspid = get_func_namespace(fcinfo->flinfo->fn_oid);
+	Datum		args[10];
+	VRefCache  *cache;
+	uint64		changed;
+	int			i;
+
+	for (i = 0; i < 10; i++)
+	{
+		if (PG_ARGISNULL(i))
+			PG_RETURN_INT32(0);
+		args[i] = PG_GETARG_DATUM(i);
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "violations_compliance_apply: SPI_connect failed");
+	cache = viol_refcache_pin(nspid);
+	changed = apply_deltas(cache, args, !PG_ARGISNULL(10) && PG_GETARG_BOOL(10), 0, NULL);
+	viol_refcache_unpin(cache);
+	SPI_finish();
+	PG_RETURN_INT32((int32) Min(changed, PG_INT32_MAX));
 }
 
 PG_FUNCTION_INFO_V1(violations_compliance_recount);

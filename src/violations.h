@@ -145,6 +145,7 @@ typedef struct VRefCache
 	bool		compliance;		/* the schema has the compliance tables (1.2) */
 	VNonDetect	nonDetects;
 	int			alertSeverity;	/* announce violations this severe; -1: none */
+	bool		alertCompliance;	/* announce NAL exceedances and level rises */
 	int			pins;
 	bool		stale;
 } VRefCache;
