@@ -329,8 +329,9 @@ prepare_plans(VRefCache *cache)
 
 		/*
 		 * The pairs' "ViolationEraStatus" rows (those with an exceeded year):
-		 * made, changed or gone; returns the announcements of the levels that
-		 * rose.
+		 * made, changed or gone (and left alone when the same: no write, and
+		 * no conflict with a writer of the pair's other years); returns the
+		 * announcements of the levels that rose.
 		 */
 		pairs_plan = viol_prepare_kept(psprintf(
 			"WITH agg AS ("
@@ -356,6 +357,9 @@ prepare_plans(VRefCache *cache)
 			"  \"facilityId\" = excluded.\"facilityId\", \"level\" = excluded.\"level\","
 			"  \"level1Year\" = excluded.\"level1Year\", \"level2Year\" = excluded.\"level2Year\","
 			"  \"exceededYears\" = excluded.\"exceededYears\", \"updatedAt\" = CURRENT_TIMESTAMP"
+			" WHERE (e.\"facilityId\", e.\"level\", e.\"level1Year\", e.\"level2Year\","
+			"  e.\"exceededYears\") IS DISTINCT FROM (excluded.\"facilityId\", excluded.\"level\","
+			"  excluded.\"level1Year\", excluded.\"level2Year\", excluded.\"exceededYears\")"
 			" RETURNING e.*)"
 			" SELECT array_agg(jsonb_build_object('kind', 'era_level',"
 			"  'facilityPlaceId', up.\"facilityPlaceId\", 'facilityId', up.\"facilityId\","
