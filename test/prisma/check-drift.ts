@@ -21,7 +21,7 @@ import { databaseUrl, dropDatabase, prismaCli, prismaDir, psqlFile, recreateData
 import { canonicalLines, parseBlocks, relationLinesTo, type Block } from './lib/prisma-schema.ts'
 import { violationsEnums, violationsTables } from './prisma.config.ts'
 
-const VIEWS = ['ViolationSkipSummary']
+const VIEWS = ['ViolationSkipSummary', 'ViolationComplianceReport']
 const db = process.env.DRIFT_DATABASE ?? `violations_drift_${process.pid}`
 
 function unifiedDiff(a: string[], b: string[]): string {

@@ -30,8 +30,10 @@ export const violationsTables = [
   'ViolationStatusHistory',
   'ViolationSkip',
   'ViolationBackfill',
+  'ViolationCompliance',
+  'ViolationEraStatus',
 ]
-export const violationsEnums = ['ViolationStatus', 'ViolationSeverity']
+export const violationsEnums = ['ViolationStatus', 'ViolationSeverity', 'ViolationEraLevel', 'ViolationNonDetect']
 const schemaName = process.env.VIOLATIONS_SCHEMA ?? 'public'
 
 export default defineConfig({

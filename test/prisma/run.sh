@@ -9,8 +9,10 @@
 #   tsc --noEmit, the drift check (check-drift.ts), and the test suites with
 #   Node's test runner: tests/migration.test.ts (legacy rows and alerts through
 #   `prisma migrate deploy`, backfill, rollback), tests/client.test.ts,
-#   tests/backfill.test.ts, tests/docs.test.ts (every query of
-#   docs/VIOLATION_QUERY_PATTERNS.md as written), tests/drift.test.ts.
+#   tests/backfill.test.ts, tests/alerts.test.ts (the alert feed, LISTEN
+#   violations_alert, and permit compliance through Prisma Client),
+#   tests/docs.test.ts (every query of docs/VIOLATION_QUERY_PATTERNS.md as
+#   written), tests/drift.test.ts.
 # Each suite makes and drops its own databases (violations_prisma_*);
 # KEEP_TEST_DATABASES=1 keeps them. Exits non-zero on any failure.
 set -euo pipefail
@@ -66,6 +68,6 @@ npx tsx check-drift.ts
 step "tests (node --test)"
 node --import tsx --test --test-concurrency=1 --test-reporter=spec \
 	tests/migration.test.ts tests/client.test.ts tests/backfill.test.ts \
-	tests/docs.test.ts tests/drift.test.ts
+	tests/alerts.test.ts tests/docs.test.ts tests/drift.test.ts
 
 echo "== prisma: all passed in $(( $(date +%s) - t0 )) s"

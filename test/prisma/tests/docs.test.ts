@@ -9,7 +9,7 @@ import { createAppDatabase, dropDatabase, newPrisma, sql } from '../lib/db.ts'
 import { FAC, HAND, OLD_SAMPLES, PLACE_UNLINKED, TSS_ANNUAL, loadFixtures, today } from '../lib/fixtures.ts'
 import { extractSnippets, runSqlSnippet, snippetModulePath, type Snippet } from '../lib/snippets.ts'
 import type { SnippetParams } from '../lib/snippet-params.ts'
-import { Prisma, ViolationSeverity, ViolationStatus, type PrismaClient } from '../generated/prisma/client.ts'
+import { Prisma, ViolationEraLevel, ViolationSeverity, ViolationStatus, type PrismaClient } from '../generated/prisma/client.ts'
 
 const DB = 'violations_prisma_docs'
 const DOC = 'docs/VIOLATION_QUERY_PATTERNS.md'
@@ -23,6 +23,13 @@ const D = (v: unknown) => {
   return v as Prisma.Decimal
 }
 const sum = (xs: any[], f: (x: any) => number) => xs.reduce((a, x) => a + f(x), 0)
+/** The permit year (July-June) of today, where the fixtures' s_now_1 falls; after 2024 (the fixtures' last year). */
+function permitYearNow(): number {
+  const { date } = today()
+  const y = date.getUTCMonth() >= 6 ? date.getUTCFullYear() : date.getUTCFullYear() - 1
+  assert.ok(y > 2024, `the checks below expect today's permit year after 2024, not ${y}`)
+  return y
+}
 
 /** What each snippet must give on the test data set. */
 const checks: Record<string, (r: any) => void | Promise<void>> = {
@@ -140,6 +147,76 @@ const checks: Record<string, (r: any) => void | Promise<void>> = {
     assert.ok(skipped.every((s: any) => s.reason === 'UNITS_NOT_CONVERTIBLE' && s.sampleCount === 1n && s.exampleSampleId === 's_zn_ntu'))
   },
   'skips-sql': (rows) => assert.equal(rows.length, 3),
+  // Permit compliance (1.2), permit years July-June. fac_acme (eSMR 1001), TSS: 2021 and 2022 (the 60
+  // weekly 150 mg/L), 2023 (120, 250, 450: 273.33), today's year (220) exceeded; 2024 (150 and a
+  // non-detect counted 0: 75) not. COPPER 2023 (0.04 mg/L against 0.0332) exceeded; PH 2024 counted,
+  // not exceeded (one result below 6.0); zinc in NTU not counted. Bay Metal (1002) TSS 2023 (300).
+  'compliance-levels': ({ elevated, why }) => {
+    assert.deepEqual(elevated.map((s: any) => [s.facilityPlaceId, s.pollutantKey, s.level, s.level1Year, s.level2Year]), [
+      [1001, 'TSS', ViolationEraLevel.LEVEL_2, 2022, 2023],
+      [1001, 'COPPER', ViolationEraLevel.LEVEL_1, 2024, null],
+      [PLACE_UNLINKED, 'TSS', ViolationEraLevel.LEVEL_1, 2024, null],
+    ])
+    assert.deepEqual(elevated[0].exceededYears, [2021, 2022, 2023, permitYearNow()])
+    assert.equal(elevated[0].facilityId, FAC)
+    assert.equal(elevated[2].facilityId, null)
+    assert.deepEqual(why.map((c: any) => [c.facilityPlaceId, c.pollutantKey, c.permitYear]), [
+      [1001, 'COPPER', 2023], [1001, 'TSS', 2021], [1001, 'TSS', 2022], [1001, 'TSS', 2023], [1001, 'TSS', permitYearNow()],
+      [PLACE_UNLINKED, 'TSS', 2023],
+    ])
+    const cu = why[0]
+    assert.ok(D(cu.average).equals('0.04'))
+    assert.ok(D(cu.annualNal).equals('0.0332'))
+    assert.equal(cu.units, 'mg/L')
+    assert.deepEqual([cu.annualExceeded, cu.instantExceeded, cu.exceeded], [true, false, true])
+  },
+  'compliance-levels-sql': (rows) => {
+    assert.deepEqual(rows.map((r: any) => [r.facilityPlaceId, r.pollutantKey, r.level, r.reportingYear]), [
+      [1001, 'TSS', 'LEVEL_2', '2021-2022'], [1001, 'TSS', 'LEVEL_2', '2022-2023'], [1001, 'TSS', 'LEVEL_2', '2023-2024'],
+      [1001, 'TSS', 'LEVEL_2', `${permitYearNow()}-${permitYearNow() + 1}`],
+      [1001, 'COPPER', 'LEVEL_1', '2023-2024'], [PLACE_UNLINKED, 'TSS', 'LEVEL_1', '2023-2024'],
+    ])
+    assert.equal(rows[0].name, 'Acme Plating Inc.')
+    assert.equal(rows[5].name, null)
+  },
+  'compliance-years': ({ years }) => {
+    assert.deepEqual(years.map((c: any) => [c.reportingYear, c.resultCount, c.nonDetectCount, c.average.toString(), c.instantCount, c.annualExceeded, c.eraLevel]), [
+      ['2021-2022', 26, 0, '150', 0, true, ViolationEraLevel.LEVEL_1],
+      ['2022-2023', 34, 0, '150', 0, true, ViolationEraLevel.LEVEL_2],
+      ['2023-2024', 3, 0, '273.333333', 1, true, ViolationEraLevel.LEVEL_2],
+      ['2024-2025', 2, 1, '75', 0, false, ViolationEraLevel.LEVEL_2],
+      [`${permitYearNow()}-${permitYearNow() + 1}`, 1, 0, '220', 0, true, ViolationEraLevel.LEVEL_2],
+    ])
+    for (const c of years) {
+      D(c.average); D(c.resultSum); D(c.annualNal)
+      assert.equal(c.facilityId, FAC)
+    }
+  },
+  'compliance-years-sql': (rows) => {
+    assert.deepEqual(rows.map((r: any) => [r.reportingYear, r.average, r.eraLevel]), [
+      ['2021-2022', '150.000000', 'LEVEL_1'], ['2022-2023', '150.000000', 'LEVEL_2'], ['2023-2024', '273.333333', 'LEVEL_2'],
+      ['2024-2025', '75.000000', 'LEVEL_2'], [`${permitYearNow()}-${permitYearNow() + 1}`, '220.000000', 'LEVEL_2'],
+    ])
+  },
+  // fac_acme's 2024 violations: NAL 6 (TSS 4 of which 2 CRITICAL, COPPER 1, PH 1) on 5 samples, CMC 1, CCC 1
+  'compliance-report': ({ report }) => {
+    assert.deepEqual(report.map((r: any) => [r.benchmarkType, r.violationCount, r.sampleCount, r.openCount, r.criticalCount, D(r.maxRatio).toString(), r.worstPollutant]), [
+      ['CCC', 1, 1, 1, 1, '4.4444', 'COPPER'],
+      ['CMC', 1, 1, 1, 1, '3.0769', 'COPPER'],
+      ['NAL', 6, 5, 6, 2, '4.5', 'TSS'],
+    ])
+    const nal = report[2]
+    assert.equal(nal.worstDetectedAt.toISOString().slice(0, 10), '2024-06-10')
+    assert.ok(D(nal.worstMeasuredValue).equals(450))
+    assert.ok(D(nal.worstBenchmarkValue).equals(100))
+    assert.equal(nal.worstUnits, 'mg/L')
+    assert.equal(nal.facilityPlaceId, 1001)
+  },
+  'compliance-report-sql': (rows) => {
+    assert.deepEqual(rows.map((r: any) => [r.benchmarkType, r.violationCount, r.maxRatio, r.worstPollutant]), [
+      ['CCC', 1, '4.4444', 'COPPER'], ['CMC', 1, '3.0769', 'COPPER'], ['NAL', 6, '4.5000', 'TSS'],
+    ])
+  },
   'update-status': ({ reviewed }) => {
     assert.equal(reviewed.status, ViolationStatus.UNDER_REVIEW)
     assert.equal(reviewed.event.underReviewCount, 1)
