@@ -337,9 +337,9 @@ DECLARE
 	changed boolean;
 BEGIN
 	IF TG_TABLE_NAME = 'ESMRSample' THEN
-		-- TRUNCATE
-		DELETE FROM "ViolationCompliance";
-		DELETE FROM "ViolationEraStatus";
+		-- TRUNCATE, of the samples and so of their sums (not DELETE: a reload
+		-- would probe every dead row the next vacuum has not removed)
+		TRUNCATE "ViolationCompliance", "ViolationEraStatus";
 		RETURN NULL;
 	ELSIF TG_TABLE_NAME = 'Facility' THEN
 		-- the link to a Facility: "facilityId" only

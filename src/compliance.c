@@ -176,6 +176,24 @@ nondetect_value(VCompliance *c, const VSampleAttrs *a, TupleTableSlot *slot, VQu
 	return true;
 }
 
+/* The upsert of the deltas into "ViolationCompliance" (%s), from d(p, k, y, ...). */
+#define COMPLIANCE_INSERT \
+	"INSERT INTO %s AS c (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\"," \
+	"  \"facilityId\", \"units\", \"annualNal\", \"resultCount\", \"resultSum\"," \
+	"  \"nonDetectCount\", \"instantCount\")"
+#define COMPLIANCE_MERGE \
+	" ON CONFLICT (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\") DO UPDATE SET" \
+	"  \"facilityId\" = excluded.\"facilityId\", \"units\" = excluded.\"units\"," \
+	"  \"annualNal\" = excluded.\"annualNal\"," \
+	"  \"resultCount\" = c.\"resultCount\" + excluded.\"resultCount\"," \
+	"  \"resultSum\" = c.\"resultSum\" + excluded.\"resultSum\"," \
+	"  \"nonDetectCount\" = c.\"nonDetectCount\" + excluded.\"nonDetectCount\"," \
+	"  \"instantCount\" = c.\"instantCount\" + excluded.\"instantCount\"," \
+	"  \"updatedAt\" = CURRENT_TIMESTAMP"
+#define COMPLIANCE_ARG_TYPES \
+	{INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, \
+	 INT4ARRAYOID, NUMERICARRAYOID, INT4ARRAYOID, INT4ARRAYOID}
+
 /* Prepares the plans of apply_deltas, once per backend and schema. */
 static void
 prepare_plans(VRefCache *cache)
@@ -208,9 +226,7 @@ prepare_plans(VRefCache *cache)
 									  lengthof(types), types);
 	}
 	{
-		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
-							   TEXTARRAYOID, NUMERICARRAYOID, INT4ARRAYOID,
-		NUMERICARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
+		Oid			types[] = COMPLIANCE_ARG_TYPES;
 
 		/*
 		 * One statement: each row as it was ("o", read in the statement's
@@ -233,18 +249,9 @@ prepare_plans(VRefCache *cache)
 			"  FROM %s c WHERE c.\"facilityPlaceId\" = d.p AND c.\"pollutantKey\" = d.k"
 			"   AND c.\"permitYear\" = d.y OFFSET 0) o ON true),"
 			" up AS ("
-			" INSERT INTO %s AS c (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\","
-			"  \"facilityId\", \"units\", \"annualNal\", \"resultCount\", \"resultSum\","
-			"  \"nonDetectCount\", \"instantCount\")"
+			" " COMPLIANCE_INSERT
 			" SELECT d.p, d.k, d.y, d.f, d.u, d.nal, d.n, d.s, d.nd, d.i FROM d"
-			" ON CONFLICT (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\") DO UPDATE SET"
-			"  \"facilityId\" = excluded.\"facilityId\", \"units\" = excluded.\"units\","
-			"  \"annualNal\" = excluded.\"annualNal\","
-			"  \"resultCount\" = c.\"resultCount\" + excluded.\"resultCount\","
-			"  \"resultSum\" = c.\"resultSum\" + excluded.\"resultSum\","
-			"  \"nonDetectCount\" = c.\"nonDetectCount\" + excluded.\"nonDetectCount\","
-			"  \"instantCount\" = c.\"instantCount\" + excluded.\"instantCount\","
-			"  \"updatedAt\" = CURRENT_TIMESTAMP"
+			COMPLIANCE_MERGE
 			" RETURNING c.\"facilityPlaceId\", c.\"pollutantKey\", c.\"permitYear\","
 			"  c.\"annualExceeded\", c.\"instantExceeded\","
 			"  c.\"resultCount\" = 0 AND c.\"nonDetectCount\" = 0 AND c.\"instantCount\" = 0 AS empty,"
@@ -258,9 +265,7 @@ prepare_plans(VRefCache *cache)
 									  lengthof(types), types);
 	}
 	{
-		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
-							   TEXTARRAYOID, NUMERICARRAYOID, INT4ARRAYOID,
-		NUMERICARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
+		Oid			types[] = COMPLIANCE_ARG_TYPES;
 
 		/*
 		 * The triggers' upsert: how each row was follows from how it is and
@@ -269,18 +274,9 @@ prepare_plans(VRefCache *cache)
 		 * rows it inserted.
 		 */
 		light_plan = viol_prepare_kept(psprintf(
-			"INSERT INTO %s AS c (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\","
-			"  \"facilityId\", \"units\", \"annualNal\", \"resultCount\", \"resultSum\","
-			"  \"nonDetectCount\", \"instantCount\")"
+			COMPLIANCE_INSERT
 			" SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-			" ON CONFLICT (\"facilityPlaceId\", \"pollutantKey\", \"permitYear\") DO UPDATE SET"
-			"  \"facilityId\" = excluded.\"facilityId\", \"units\" = excluded.\"units\","
-			"  \"annualNal\" = excluded.\"annualNal\","
-			"  \"resultCount\" = c.\"resultCount\" + excluded.\"resultCount\","
-			"  \"resultSum\" = c.\"resultSum\" + excluded.\"resultSum\","
-			"  \"nonDetectCount\" = c.\"nonDetectCount\" + excluded.\"nonDetectCount\","
-			"  \"instantCount\" = c.\"instantCount\" + excluded.\"instantCount\","
-			"  \"updatedAt\" = CURRENT_TIMESTAMP"
+			COMPLIANCE_MERGE
 			" RETURNING true, c.\"facilityPlaceId\", c.\"pollutantKey\", c.\"permitYear\","
 			"  c.\"annualExceeded\", c.\"instantExceeded\","
 			"  c.\"resultCount\" = 0 AND c.\"nonDetectCount\" = 0 AND c.\"instantCount\" = 0,"
@@ -1056,7 +1052,6 @@ PG_FUNCTION_INFO_V1(violations_compliance_recount);
 Datum
 violations_compliance_recount(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			nspid = get_func_namespace(fcinfo->flinfo->fn_oid);
 	TupleDesc	desc;
 	Tuplestorestate *ts;
@@ -1074,21 +1069,7 @@ violations_compliance_recount(PG_FUNCTION_ARGS)
 	HASH_SEQ_STATUS seq;
 	VComplianceDelta *d;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("violations_compliance_recount: set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "violations_compliance_recount: return type must be a row type");
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	desc = CreateTupleDescCopy(desc);
-	ts = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(old);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = ts;
-	rsinfo->setDesc = desc;
+	ts = viol_materialize(fcinfo, "violations_compliance_recount", &desc);
 
 	/* see what the calling statement changed, and the invalidations it queued */
 	CommandCounterIncrement();

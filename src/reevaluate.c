@@ -42,11 +42,9 @@ PG_FUNCTION_INFO_V1(violations_evaluate);
 Datum
 violations_evaluate(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			nspid = get_func_namespace(fcinfo->flinfo->fn_oid);
 	TupleDesc	desc;
 	Tuplestorestate *ts;
-	MemoryContext old;
 	Datum		arg;
 	SPITupleTable *rows;
 	TupleTableSlot *slot;
@@ -54,21 +52,7 @@ violations_evaluate(PG_FUNCTION_ARGS)
 	uint64		nrows;
 	uint64		i;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("violations_evaluate: set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "violations_evaluate: return type must be a row type");
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	desc = CreateTupleDescCopy(desc);
-	ts = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(old);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = ts;
-	rsinfo->setDesc = desc;
+	ts = viol_materialize(fcinfo, "violations_evaluate", &desc);
 
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;

@@ -12,6 +12,8 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
 
@@ -44,6 +46,37 @@ statement_trigger_data(FunctionCallInfo fcinfo, const char *name)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("%s: must be fired AFTER ... FOR EACH STATEMENT", name)));
 	return trigdata;
+}
+
+/*
+ * viol_materialize
+ *		Sets up a set-returning C function to return its rows in a
+ *		tuplestore: returns the tuplestore, and the row type in *desc.
+ */
+Tuplestorestate *
+viol_materialize(FunctionCallInfo fcinfo, const char *name, TupleDesc *desc)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Tuplestorestate *ts;
+	MemoryContext old;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s: set-valued function called in context that cannot accept a set",
+						name)));
+	if (get_call_result_type(fcinfo, NULL, desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "%s: return type must be a row type", name);
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	*desc = CreateTupleDescCopy(*desc);
+	ts = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(old);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	rsinfo->setDesc = *desc;
+	return ts;
 }
 
 PG_FUNCTION_INFO_V1(violations_detect);

@@ -25,10 +25,19 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "executor/tuptable.h"
 #include "utils/date.h"
 #include "utils/hsearch.h"
 #include "utils/tuplestore.h"
+
+/* ----------------------------------------------------------------
+ *		violations.c
+ * ----------------------------------------------------------------
+ */
+
+extern Tuplestorestate *viol_materialize(FunctionCallInfo fcinfo, const char *name,
+										 TupleDesc *desc);
 
 /* ----------------------------------------------------------------
  *		units.c

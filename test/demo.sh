@@ -277,25 +277,22 @@ SELECT r."benchmarkType" AS "type", r."violationCount" AS "violations",
 \timing off
 SQL
 
-echo
-echo "== Aggregates against a recomputation from ViolationSample"
-drift=$("${PSQL[@]}" -tA -c 'SELECT count(*) FROM violations_check_aggregates()')
-echo "SELECT count(*) FROM violations_check_aggregates()  ->  $drift"
-if [ "$drift" != 0 ]; then
-	echo "FAIL: the aggregates differ from a recomputation; the first differences:" >&2
-	"${PSQL[@]}" -c 'SELECT * FROM violations_check_aggregates() LIMIT 10' >&2
-	exit 1
-fi
-
-echo
-echo "== Permit compliance against a recount of the samples"
-drift=$("${PSQL[@]}" -tA -c 'SELECT count(*) FROM violations_check_compliance()')
-echo "SELECT count(*) FROM violations_check_compliance()  ->  $drift"
-if [ "$drift" != 0 ]; then
-	echo "FAIL: the compliance rows differ from a recount; the first differences:" >&2
-	"${PSQL[@]}" -c 'SELECT * FROM violations_check_compliance() LIMIT 10' >&2
-	exit 1
-fi
+# Prints a check that must return no rows; exits non-zero, with the first rows, if it does.
+check_empty() {	# heading function what
+	echo
+	echo "== $1"
+	drift=$("${PSQL[@]}" -tA -c "SELECT count(*) FROM $2()")
+	echo "SELECT count(*) FROM $2()  ->  $drift"
+	if [ "$drift" != 0 ]; then
+		echo "FAIL: $3 differ from a recomputation; the first differences:" >&2
+		"${PSQL[@]}" -c "SELECT * FROM $2() LIMIT 10" >&2
+		exit 1
+	fi
+}
+check_empty "Aggregates against a recomputation from ViolationSample" violations_check_aggregates \
+	"the aggregates"
+check_empty "Permit compliance against a recount of the samples" violations_check_compliance \
+	"the compliance rows"
 
 echo
 echo "demo finished in $(( ($(date +%s%N) - t_start) / 1000000 )) ms"
