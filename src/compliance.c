@@ -715,6 +715,13 @@ apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **de
 		}
 	}
 
+	/*
+	 * And again after a large upsert: the statements below read the rows it
+	 * wrote, and a plan made before, on a table still empty (a first load,
+	 * the backfill's recount), would read the table whole for each pair.
+	 */
+	if (changed >= VIOL_REPLAN_FK_ROWS)
+		CacheInvalidateRelcacheByRelid(get_relname_relid("ViolationCompliance", cache->nspid));
 	if (nempty > 0)
 	{
 		Datum		darg = viol_make_array(emptied, NULL, nempty, TIDOID);
