@@ -419,14 +419,11 @@ viol_make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
 											  typlen, typbyval, typalign));
 }
 
-/* Runs a kept plan; errors unless it returns rc. */
+/* Runs a kept plan of the writer; errors unless it returns rc. */
 static void
 execute(SPIPlanPtr plan, Datum *args, int expected)
 {
-	int			rc = SPI_execute_plan(plan, args, NULL, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "violations: writing violations failed: %s", SPI_result_code_string(rc));
+	viol_execute_kept(plan, args, NULL, false, expected, "writing violations");
 }
 
 /* Upserts the chunk's events and learns their ids. */

@@ -105,15 +105,45 @@ viol_qualified(const char *nspname, const char *relname)
 SPIPlanPtr
 viol_prepare_kept(const char *query, int nargs, Oid *argtypes)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	SPIPlanPtr	plan = SPI_prepare_cursor(query, nargs, argtypes,
 										  CURSOR_OPT_GENERIC_PLAN);
 
+	/* back in the caller's context (see viol_execute_kept) */
+	MemoryContextSwitchTo(cxt);
 	if (plan == NULL)
 		elog(ERROR, "violations: SPI_prepare failed for \"%s\": %s",
 			 query, SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "violations: SPI_keepplan failed");
 	return plan;
+}
+
+/*
+ * viol_execute_kept
+ *		Runs a kept plan; errors unless SPI returns expected.  latest: under
+ *		REPEATABLE READ or SERIALIZABLE, read in the latest snapshot with the
+ *		transaction's as the crosscheck, as foreign-key checks do (see
+ *		compliance.c).  Returns in the caller's memory context: SPI leaves
+ *		the procedure's current, where what a statement-long trigger
+ *		allocates after each call would stay until SPI_finish (about 360
+ *		bytes a sample on a bulk load).
+ */
+void
+viol_execute_kept(SPIPlanPtr plan, Datum *args, const char *nulls, bool latest,
+				  int expected, const char *what)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			rc;
+
+	if (latest && IsolationUsesXactSnapshot())
+		rc = SPI_execute_snapshot(plan, args, nulls, GetLatestSnapshot(),
+								  GetTransactionSnapshot(), false, true, 0);
+	else
+		rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	MemoryContextSwitchTo(cxt);
+	if (rc != expected)
+		elog(ERROR, "violations: %s failed: %s", what, SPI_result_code_string(rc));
 }
 
 /* Relcache callback: marks the caches that read relid stale. */
@@ -531,6 +561,7 @@ viol_lookup_location(VRefCache *cache, int32 locationPlaceId)
 	bool		found;
 	Datum		arg;
 	int			rc;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	if (loc_stale || loc_nspid != cache->nspid)
 	{
@@ -578,6 +609,8 @@ viol_lookup_location(VRefCache *cache, int32 locationPlaceId)
 	/* the latest snapshot, for the reason given at run_query */
 	rc = SPI_execute_snapshot(loc_plan, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot,
 							  true, false, 1);
+	/* back in the caller's context (see viol_execute_kept) */
+	MemoryContextSwitchTo(cxt);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "violations: location lookup failed: %s", SPI_result_code_string(rc));
 

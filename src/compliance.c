@@ -406,15 +406,7 @@ prepare_plans(VRefCache *cache)
 static void
 run(SPIPlanPtr plan, Datum *args, const char *nulls, int expected)
 {
-	int			rc;
-
-	if (IsolationUsesXactSnapshot())
-		rc = SPI_execute_snapshot(plan, args, nulls, GetLatestSnapshot(),
-								  GetTransactionSnapshot(), false, true, 0);
-	else
-		rc = SPI_execute_plan(plan, args, nulls, false, 0);
-	if (rc != expected)
-		elog(ERROR, "violations: keeping compliance failed: %s", SPI_result_code_string(rc));
+	viol_execute_kept(plan, args, nulls, true, expected, "keeping compliance");
 }
 
 /* The key of a row as apply_deltas matches them: facility, year, pollutant. */
@@ -538,6 +530,7 @@ before_from_after(VRefCache *cache, HTAB *before, SPITupleTable *rows, uint64 nr
 			inserted[k]->leftBaseline = hash_search(left, &key, HASH_FIND, NULL) != NULL;
 		}
 		hash_destroy(left);
+		SPI_freetuptable(SPI_tuptable);
 	}
 }
 
@@ -579,6 +572,7 @@ apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **de
 	Datum	   *begin_years;
 	Datum	   *begin_kinds;
 	Datum		level_events = (Datum) 0;
+	SPITupleTable *pairs_rows = NULL;
 	uint64		changed = 0;
 
 	prepare_plans(cache);
@@ -737,7 +731,8 @@ apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **de
 		pargs[1] = viol_make_array(chain_pollutants, NULL, n, TEXTOID);
 		run(levels_plan, pargs, NULL, SPI_OK_UPDATE);
 		run(pairs_plan, pargs, NULL, SPI_OK_SELECT);
-		level_events = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		pairs_rows = SPI_tuptable;
+		level_events = SPI_getbinval(pairs_rows->vals[0], pairs_rows->tupdesc, 1, &isnull);
 		if (isnull)
 			level_events = (Datum) 0;
 	}
@@ -754,7 +749,10 @@ apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **de
 		if (level_events == (Datum) 0)
 			anulls[4] = 'n';
 		run(announce_plan, aargs, anulls, SPI_OK_SELECT);
+		SPI_freetuptable(SPI_tuptable);
 	}
+	if (pairs_rows != NULL)
+		SPI_freetuptable(pairs_rows);
 	SPI_freetuptable(rows);
 	hash_destroy(before);
 	return changed;
@@ -856,11 +854,13 @@ viol_compliance_sample(VCompliance *c, const VSampleAttrs *a, TupleTableSlot *sl
 	hasResult = !slot->tts_isnull[a->result - 1];
 	if (hasResult)
 		result = slot->tts_values[a->result - 1];
-	if (qual == VQUAL_UNKNOWN || viol_date_problem(date) != VSKIP_COUNT ||
-		(hasResult && !viol_numeric_finite(result)))
+	if (qual == VQUAL_UNKNOWN || viol_date_problem(date) != VSKIP_COUNT)
 		return;
 
+	/* from here on in the sample's context: a stored numeric is detoasted */
 	old = MemoryContextSwitchTo(c->rowcxt);
+	if (hasResult && !viol_numeric_finite(result))
+		goto done;
 	t = DatumGetTextPP(slot->tts_values[a->units - 1]);
 	viol_parse_units(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &unit);
 	if (!viol_unit_factor(&unit, &nal->anchor->unit, &exponent))

@@ -175,6 +175,8 @@ extern VFacility *viol_lookup_location(VRefCache *cache, int32 locationPlaceId);
 extern void viol_cache_register_callbacks(void);
 extern char *viol_qualified(const char *nspname, const char *relname);
 extern SPIPlanPtr viol_prepare_kept(const char *query, int nargs, Oid *argtypes);
+extern void viol_execute_kept(SPIPlanPtr plan, Datum *args, const char *nulls, bool latest,
+							  int expected, const char *what);
 
 /* ----------------------------------------------------------------
  *		evaluate.c
