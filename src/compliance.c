@@ -63,9 +63,43 @@ typedef struct VComplianceDelta
 	int32		instant;
 } VComplianceDelta;
 
+/*
+ * What the deltas of a statement leave to do once they are all in: the
+ * pairs whose levels to bring up to date, and the years whose flags
+ * changed, with the flags they had before the statement (what began is
+ * announced by comparing those with the rows at the end).  Kept across the
+ * chunks of one statement, so that a pair seen in many chunks is leveled
+ * once and a flag that comes and goes within the statement is not news.
+ */
+typedef struct VLevels
+{
+	MemoryContext cxt;			/* reset after each levels_finish */
+	HTAB	   *pairs;			/* "place/pollutant" -> VPendingPair */
+	HTAB	   *years;			/* "place/year/pollutant" -> VPendingYear */
+	bool		announce;		/* collect the years (notify and alertCompliance) */
+} VLevels;
+
+typedef struct VPendingPair
+{
+	VStrKey		key;
+	Datum		place;
+	Datum		pollutant;		/* text */
+} VPendingPair;
+
+typedef struct VPendingYear
+{
+	VStrKey		key;
+	Datum		place;
+	Datum		pollutant;		/* text */
+	Datum		year;
+	bool		wasAnnual;		/* before the statement */
+	bool		wasInstant;
+} VPendingYear;
+
 struct VCompliance
 {
 	VRefCache  *cache;
+	VLevels    *levels;			/* across flushes */
 	MemoryContext cxt;			/* the deltas: reset after each apply */
 	MemoryContext rowcxt;		/* one sample */
 	HTAB	   *deltas;
@@ -124,6 +158,197 @@ compliance_reset(VCompliance *c)
 	MemoryContextSwitchTo(old);
 }
 
+/* A new, empty VLevels in a context of its own under parent. */
+static VLevels *
+levels_create(MemoryContext parent, bool announce)
+{
+	VLevels    *l = MemoryContextAllocZero(parent, sizeof(VLevels));
+
+	l->cxt = AllocSetContextCreate(parent, "violations compliance levels",
+								   ALLOCSET_DEFAULT_SIZES);
+	l->announce = announce;
+	return l;
+}
+
+/* A string-keyed hash in l's context. */
+static HTAB *
+levels_hash(VLevels *l, const char *name, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	MemSet(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(VStrKey);
+	ctl.entrysize = entrysize;
+	ctl.hash = viol_strkey_hash;
+	ctl.match = viol_strkey_match;
+	ctl.hcxt = l->cxt;
+	return hash_create(name, 256, &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/* Notes that the levels of pair (place, pollutant) are to be brought up to date. */
+static void
+levels_add_pair(VLevels *l, Datum place, const char *pollutant)
+{
+	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	VStrKey		key;
+	VPendingPair *pp;
+	bool		found;
+
+	if (l->pairs == NULL)
+		l->pairs = levels_hash(l, "violations pending pairs", sizeof(VPendingPair));
+	key.str = psprintf("%d/%s", DatumGetInt32(place), pollutant);
+	key.len = strlen(key.str);
+	pp = hash_search(l->pairs, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		pp->place = place;
+		pp->pollutant = CStringGetTextDatum(pollutant);
+	}
+	else
+		pfree((char *) key.str);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Notes that the flags of a year changed; the first time in the statement,
+ * with how they were before it.
+ */
+static void
+levels_add_year(VLevels *l, Datum place, const char *pollutant, Datum year,
+				bool wasAnnual, bool wasInstant)
+{
+	MemoryContext old;
+	VStrKey		key;
+	VPendingYear *py;
+	bool		found;
+
+	if (!l->announce)
+		return;
+	old = MemoryContextSwitchTo(l->cxt);
+	if (l->years == NULL)
+		l->years = levels_hash(l, "violations pending years", sizeof(VPendingYear));
+	key.str = psprintf("%d/%d/%s", DatumGetInt32(place), DatumGetInt32(year), pollutant);
+	key.len = strlen(key.str);
+	py = hash_search(l->years, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		py->place = place;
+		py->pollutant = CStringGetTextDatum(pollutant);
+		py->year = year;
+		py->wasAnnual = wasAnnual;
+		py->wasInstant = wasInstant;
+	}
+	else
+		pfree((char *) key.str);
+	MemoryContextSwitchTo(old);
+}
+
+/* Pairs and years noted and not finished yet. */
+static long
+levels_pending(VLevels *l)
+{
+	return (l->pairs ? hash_get_num_entries(l->pairs) : 0) +
+		(l->years ? hash_get_num_entries(l->years) : 0);
+}
+
+static void run(SPIPlanPtr plan, Datum *args, const char *nulls, int expected);
+
+/*
+ * levels_finish
+ *		Brings the levels of the pairs noted up to date, with their
+ *		"ViolationEraStatus" rows, then announces the exceedances that began
+ *		(flags on now that were off before the statement) and the levels
+ *		that rose.  Under the facilities' locks, taken by the deltas.
+ */
+static void
+levels_finish(VRefCache *cache, VLevels *l)
+{
+	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	Datum		level_events = (Datum) 0;
+	SPITupleTable *pairs_rows = NULL;
+	long		nyears = l->years ? hash_get_num_entries(l->years) : 0;
+	int			nbegin = 0;
+
+	if (l->pairs != NULL && hash_get_num_entries(l->pairs) > 0)
+	{
+		long		n = hash_get_num_entries(l->pairs);
+		Datum	   *places = palloc(sizeof(Datum) * n);
+		Datum	   *pollutants = palloc(sizeof(Datum) * n);
+		Datum		pargs[2];
+		HASH_SEQ_STATUS seq;
+		VPendingPair *pp;
+		int			i = 0;
+		bool		isnull;
+
+		hash_seq_init(&seq, l->pairs);
+		while ((pp = hash_seq_search(&seq)) != NULL)
+		{
+			places[i] = pp->place;
+			pollutants[i++] = pp->pollutant;
+		}
+		pargs[0] = viol_make_array(places, NULL, i, INT4OID);
+		pargs[1] = viol_make_array(pollutants, NULL, i, TEXTOID);
+		run(levels_plan, pargs, NULL, SPI_OK_UPDATE);
+		run(pairs_plan, pargs, NULL, SPI_OK_SELECT);
+		pairs_rows = SPI_tuptable;
+		level_events = SPI_getbinval(pairs_rows->vals[0], pairs_rows->tupdesc, 1, &isnull);
+		if (isnull)
+			level_events = (Datum) 0;
+	}
+	if (l->announce && (nyears > 0 || level_events != (Datum) 0))
+	{
+		Datum	   *places = palloc(sizeof(Datum) * Max(1, 2 * nyears));
+		Datum	   *pollutants = palloc(sizeof(Datum) * Max(1, 2 * nyears));
+		Datum	   *years = palloc(sizeof(Datum) * Max(1, 2 * nyears));
+		Datum	   *kinds = palloc(sizeof(Datum) * Max(1, 2 * nyears));
+		Datum		aargs[5];
+		char		anulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+		if (nyears > 0)
+		{
+			HASH_SEQ_STATUS seq;
+			VPendingYear *py;
+			Datum		annual = CStringGetTextDatum("annual_nal");
+			Datum		instant = CStringGetTextDatum("instantaneous_nal");
+
+			/* candidates: the plan keeps those whose flag is on now */
+			hash_seq_init(&seq, l->years);
+			while ((py = hash_seq_search(&seq)) != NULL)
+			{
+				if (!py->wasAnnual)
+				{
+					places[nbegin] = py->place;
+					pollutants[nbegin] = py->pollutant;
+					years[nbegin] = py->year;
+					kinds[nbegin++] = annual;
+				}
+				if (!py->wasInstant)
+				{
+					places[nbegin] = py->place;
+					pollutants[nbegin] = py->pollutant;
+					years[nbegin] = py->year;
+					kinds[nbegin++] = instant;
+				}
+			}
+		}
+		aargs[0] = viol_make_array(places, NULL, nbegin, INT4OID);
+		aargs[1] = viol_make_array(pollutants, NULL, nbegin, TEXTOID);
+		aargs[2] = viol_make_array(years, NULL, nbegin, INT4OID);
+		aargs[3] = viol_make_array(kinds, NULL, nbegin, TEXTOID);
+		aargs[4] = level_events;
+		if (level_events == (Datum) 0)
+			anulls[4] = 'n';
+		run(announce_plan, aargs, anulls, SPI_OK_SELECT);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	if (pairs_rows != NULL)
+		SPI_freetuptable(pairs_rows);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(l->cxt);
+	l->pairs = l->years = NULL;
+}
+
 /*
  * viol_compliance_begin
  *		Starts summing contributions, in the current memory context.  notify:
@@ -140,6 +365,7 @@ viol_compliance_begin(VRefCache *cache, bool notify)
 								   ALLOCSET_DEFAULT_SIZES);
 	c->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "violations compliance sample",
 									  ALLOCSET_SMALL_SIZES);
+	c->levels = levels_create(CurrentMemoryContext, notify && cache->alertCompliance);
 	compliance_reset(c);
 	return c;
 }
@@ -375,7 +601,10 @@ prepare_plans(VRefCache *cache)
 		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
 		JSONBARRAYOID};
 
-		/* the exceedances that began (place, pollutant, year, kind), then the levels */
+		/*
+		 * the exceedances that began (of the years given with a kind, those
+		 * whose flag of that kind is on), then the levels
+		 */
 		announce_plan = viol_prepare_kept(psprintf(
 			"SELECT %s.violations_announce((SELECT array_agg(jsonb_build_object('kind', b.kind,"
 			"  'facilityPlaceId', c.\"facilityPlaceId\", 'facilityId', c.\"facilityId\","
@@ -388,7 +617,9 @@ prepare_plans(VRefCache *cache)
 			"  ORDER BY b.p, b.k, b.y, b.kind)"
 			" FROM unnest($1, $2, $3, $4) AS b(p, k, y, kind),"
 			"  LATERAL (SELECT * FROM %s c WHERE c.\"facilityPlaceId\" = b.p"
-			"   AND c.\"pollutantKey\" = b.k AND c.\"permitYear\" = b.y OFFSET 0) c) || $5)",
+			"   AND c.\"pollutantKey\" = b.k AND c.\"permitYear\" = b.y OFFSET 0) c"
+			" WHERE CASE b.kind WHEN 'annual_nal' THEN c.\"annualExceeded\""
+			"  ELSE c.\"instantExceeded\" END) || $5)",
 			nsp, compliance),
 										  lengthof(types), types);
 	}
@@ -537,9 +768,10 @@ before_from_after(VRefCache *cache, HTAB *before, SPITupleTable *rows, uint64 nr
 /*
  * apply_deltas
  *		Adds deltas (args: ten arrays of one length, as
- *		violations_compliance_apply takes them) to their rows, then, where a
- *		year's flags changed or a year came or went, brings the ERA levels up
- *		to date and announces what began.  Returns the rows changed.
+ *		violations_compliance_apply takes them) to their rows, and notes in
+ *		levels the pairs whose levels to redo (a year's flags changed, or a
+ *		year came or went) and the years whose flags changed, for
+ *		levels_finish.  Returns the rows changed.
  *
  * Writers of one eSMR facility take turns from the first statement to
  * commit: its "ESMRFacility" row is locked, in key order, so no two
@@ -552,27 +784,15 @@ before_from_after(VRefCache *cache, HTAB *before, SPITupleTable *rows, uint64 nr
  * statements; the plans are generic and kept.
  */
 static uint64
-apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **deltas)
+apply_deltas(VRefCache *cache, Datum *args, VLevels *levels, int ndeltas, Datum **deltas)
 {
 	SPITupleTable *rows;
 	uint64		nrows;
 	uint64		r;
 	HASHCTL		ctl;
 	HTAB	   *before;
-	int			n = 0;
-	int			maxn = 16;
-	int			nbegin = 0;
-	int			maxbegin = 16;
 	int			nempty = 0;
 	Datum	   *emptied;
-	Datum	   *chain_places;
-	Datum	   *chain_pollutants;
-	Datum	   *begin_places;
-	Datum	   *begin_pollutants;
-	Datum	   *begin_years;
-	Datum	   *begin_kinds;
-	Datum		level_events = (Datum) 0;
-	SPITupleTable *pairs_rows = NULL;
 	uint64		changed = 0;
 
 	prepare_plans(cache);
@@ -629,12 +849,6 @@ apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **de
 		before_from_after(cache, before, rows, nrows);
 	}
 	emptied = palloc(sizeof(Datum) * Max(nrows, 1));
-	chain_places = palloc(sizeof(Datum) * maxn);
-	chain_pollutants = palloc(sizeof(Datum) * maxn);
-	begin_places = palloc(sizeof(Datum) * maxbegin);
-	begin_pollutants = palloc(sizeof(Datum) * maxbegin);
-	begin_years = palloc(sizeof(Datum) * maxbegin);
-	begin_kinds = palloc(sizeof(Datum) * maxbegin);
 
 	/* the rows before, then each row after against its before */
 	for (r = 0; r < nrows; r++)
@@ -644,6 +858,10 @@ apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **de
 		VStrKey		key;
 		VRowChange *rc;
 		bool		found;
+		bool		annual;
+		bool		instant;
+		bool		empty;
+		bool		isnull;
 
 		row_key(&key, tup, desc);
 		if (!spi_bool(tup, desc, 1))
@@ -659,60 +877,27 @@ apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **de
 		rc = hash_search(before, &key, HASH_FIND, NULL);
 		if (rc == NULL)
 			elog(ERROR, "violations: compliance row %s was written but not read", key.str);
-		{
-			bool		annual = spi_bool(tup, desc, 5);
-			bool		instant = spi_bool(tup, desc, 6);
-			bool		empty = spi_bool(tup, desc, 7);
-			bool		isnull;
-
-			if (empty)
-				emptied[nempty++] = datumCopy(SPI_getbinval(tup, desc, 9, &isnull), false,
-											  sizeof(ItemPointerData));
-			if (empty || annual != rc->wasAnnual || instant != rc->wasInstant ||
-				(!rc->found && rc->leftBaseline))
-			{
-				if (n >= maxn)
-				{
-					maxn *= 2;
-					chain_places = repalloc(chain_places, sizeof(Datum) * maxn);
-					chain_pollutants = repalloc(chain_pollutants, sizeof(Datum) * maxn);
-				}
-				chain_places[n] = SPI_getbinval(tup, desc, 2, &isnull);
-				chain_pollutants[n] = CStringGetTextDatum(SPI_getvalue(tup, desc, 3));
-				n++;
-			}
-			if ((annual && !rc->wasAnnual) || (instant && !rc->wasInstant))
-			{
-				if (nbegin + 2 > maxbegin)
-				{
-					maxbegin *= 2;
-					begin_places = repalloc(begin_places, sizeof(Datum) * maxbegin);
-					begin_pollutants = repalloc(begin_pollutants, sizeof(Datum) * maxbegin);
-					begin_years = repalloc(begin_years, sizeof(Datum) * maxbegin);
-					begin_kinds = repalloc(begin_kinds, sizeof(Datum) * maxbegin);
-				}
-				if (annual && !rc->wasAnnual)
-				{
-					begin_places[nbegin] = SPI_getbinval(tup, desc, 2, &isnull);
-					begin_pollutants[nbegin] = CStringGetTextDatum(SPI_getvalue(tup, desc, 3));
-					begin_years[nbegin] = SPI_getbinval(tup, desc, 4, &isnull);
-					begin_kinds[nbegin++] = CStringGetTextDatum("annual_nal");
-				}
-				if (instant && !rc->wasInstant)
-				{
-					begin_places[nbegin] = SPI_getbinval(tup, desc, 2, &isnull);
-					begin_pollutants[nbegin] = CStringGetTextDatum(SPI_getvalue(tup, desc, 3));
-					begin_years[nbegin] = SPI_getbinval(tup, desc, 4, &isnull);
-					begin_kinds[nbegin++] = CStringGetTextDatum("instantaneous_nal");
-				}
-			}
-		}
+		annual = spi_bool(tup, desc, 5);
+		instant = spi_bool(tup, desc, 6);
+		empty = spi_bool(tup, desc, 7);
+		if (empty)
+			emptied[nempty++] = datumCopy(SPI_getbinval(tup, desc, 9, &isnull), false,
+										  sizeof(ItemPointerData));
+		if (empty || annual != rc->wasAnnual || instant != rc->wasInstant ||
+			(!rc->found && rc->leftBaseline))
+			levels_add_pair(levels, SPI_getbinval(tup, desc, 2, &isnull),
+							SPI_getvalue(tup, desc, 3));
+		if (annual != rc->wasAnnual || instant != rc->wasInstant)
+			levels_add_year(levels, SPI_getbinval(tup, desc, 2, &isnull),
+							SPI_getvalue(tup, desc, 3), SPI_getbinval(tup, desc, 4, &isnull),
+							rc->wasAnnual, rc->wasInstant);
 	}
 
 	/*
-	 * And again after a large upsert: the statements below read the rows it
-	 * wrote, and a plan made before, on a table still empty (a first load,
-	 * the backfill's recount), would read the table whole for each pair.
+	 * And again after a large upsert: the statements below and
+	 * levels_finish read the rows it wrote, and a plan made before, on a
+	 * table still empty (a first load, the backfill's recount), would read
+	 * the table whole for each pair.
 	 */
 	if (changed >= VIOL_REPLAN_FK_ROWS)
 		CacheInvalidateRelcacheByRelid(get_relname_relid("ViolationCompliance", cache->nspid));
@@ -722,37 +907,6 @@ apply_deltas(VRefCache *cache, Datum *args, bool notify, int ndeltas, Datum **de
 
 		run(delete_plan, &darg, NULL, SPI_OK_DELETE);
 	}
-	if (n > 0)
-	{
-		Datum		pargs[2];
-		bool		isnull;
-
-		pargs[0] = viol_make_array(chain_places, NULL, n, INT4OID);
-		pargs[1] = viol_make_array(chain_pollutants, NULL, n, TEXTOID);
-		run(levels_plan, pargs, NULL, SPI_OK_UPDATE);
-		run(pairs_plan, pargs, NULL, SPI_OK_SELECT);
-		pairs_rows = SPI_tuptable;
-		level_events = SPI_getbinval(pairs_rows->vals[0], pairs_rows->tupdesc, 1, &isnull);
-		if (isnull)
-			level_events = (Datum) 0;
-	}
-	if (notify && cache->alertCompliance && (nbegin > 0 || level_events != (Datum) 0))
-	{
-		Datum		aargs[5];
-		char		anulls[5] = {' ', ' ', ' ', ' ', ' '};
-
-		aargs[0] = viol_make_array(begin_places, NULL, nbegin, INT4OID);
-		aargs[1] = viol_make_array(begin_pollutants, NULL, nbegin, TEXTOID);
-		aargs[2] = viol_make_array(begin_years, NULL, nbegin, INT4OID);
-		aargs[3] = viol_make_array(begin_kinds, NULL, nbegin, TEXTOID);
-		aargs[4] = level_events;
-		if (level_events == (Datum) 0)
-			anulls[4] = 'n';
-		run(announce_plan, aargs, anulls, SPI_OK_SELECT);
-		SPI_freetuptable(SPI_tuptable);
-	}
-	if (pairs_rows != NULL)
-		SPI_freetuptable(pairs_rows);
 	SPI_freetuptable(rows);
 	hash_destroy(before);
 	return changed;
@@ -811,10 +965,13 @@ compliance_flush(VCompliance *c)
 		for (k = 0; k < 10; k++)
 			args[k] = viol_make_array(cols[k], k == 3 ? fid_nulls : (k == 5 ? nal_nulls : NULL),
 									  i, elemtypes[k]);
-		apply_deltas(c->cache, args, c->notify, i, cols);
+		apply_deltas(c->cache, args, c->levels, i, cols);
 	}
 	MemoryContextSwitchTo(old);
 	compliance_reset(c);
+	/* bounds what is left for the end (levels_finish can run any time) */
+	if (levels_pending(c->levels) >= VIOL_COMPLIANCE_CHUNK)
+		levels_finish(c->cache, c->levels);
 }
 
 /*
@@ -997,6 +1154,7 @@ viol_compliance_end(VCompliance *c)
 	int			i;
 
 	compliance_flush(c);
+	levels_finish(c->cache, c->levels);
 	elems = palloc(sizeof(Datum) * Max(n, 1));
 	for (i = 0; i < n; i++)
 		elems[i] = Int32GetDatum(c->places[i]);
@@ -1045,6 +1203,7 @@ violations_compliance_apply(PG_FUNCTION_ARGS)
 	Oid			nspid = get_func_namespace(fcinfo->flinfo->fn_oid);
 	Datum		args[10];
 	VRefCache  *cache;
+	VLevels    *levels;
 	uint64		changed;
 	int			i;
 
@@ -1057,7 +1216,10 @@ violations_compliance_apply(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "violations_compliance_apply: SPI_connect failed");
 	cache = viol_refcache_pin(nspid);
-	changed = apply_deltas(cache, args, !PG_ARGISNULL(10) && PG_GETARG_BOOL(10), 0, NULL);
+	levels = levels_create(CurrentMemoryContext,
+						   !PG_ARGISNULL(10) && PG_GETARG_BOOL(10) && cache->alertCompliance);
+	changed = apply_deltas(cache, args, levels, 0, NULL);
+	levels_finish(cache, levels);
 	viol_refcache_unpin(cache);
 	SPI_finish();
 	PG_RETURN_INT32((int32) Min(changed, PG_INT32_MAX));
