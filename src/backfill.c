@@ -26,6 +26,9 @@
 
 #include "violations.h"
 
+/* eSMR facilities per recount at the end of the scan (their keys are in memory) */
+#define VIOL_RECOUNT_FACILITIES	200
+
 static Oid	batch_nspid = InvalidOid;
 static SPIPlanPtr batch_plan = NULL;
 
@@ -124,13 +127,24 @@ violations_backfill_batch(PG_FUNCTION_ARGS)
 	}
 	else if (viol_compliance_exists(nspid))
 	{
+		const char *nsp = quote_identifier(get_namespace_name(nspid));
+
 		/*
 		 * The end of the scan.  Samples stored with detection off were not
 		 * added to the permit's sums either; a recount puts them in, quietly:
-		 * they are history, not news.
+		 * they are history, not news.  By groups of facilities (those of the
+		 * samples and those of rows that may be left over), so that its
+		 * memory is a group's keys, not all of them.
 		 */
-		if (SPI_execute(psprintf("SELECT %s.violations_compliance_rebuild(NULL, false)",
-								 quote_identifier(get_namespace_name(nspid))),
+		if (SPI_execute(psprintf("SELECT sum(%s.violations_compliance_rebuild(g.ids, false))"
+								 " FROM (SELECT array_agg(x.p ORDER BY x.p) AS ids"
+								 "  FROM (SELECT p, (row_number() OVER (ORDER BY p) - 1) / %d AS g"
+								 "   FROM (SELECT \"facilityPlaceId\" FROM %s"
+								 "    UNION SELECT \"facilityPlaceId\" FROM %s) f(p)) x"
+								 "  GROUP BY x.g ORDER BY x.g) g",
+								 nsp, VIOL_RECOUNT_FACILITIES,
+								 viol_qualified(nsp, "ESMRFacility"),
+								 viol_qualified(nsp, "ViolationCompliance")),
 						false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "violations_backfill_batch: recounting compliance failed");
 	}
