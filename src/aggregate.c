@@ -620,8 +620,14 @@ write_monthly(VWriter *w)
 
 /*
  * Announces the chunk's violations of at least the severity the settings
- * name (violations_announce_violations, SQL).  Not for the backfill: those
- * samples are history, not news.
+ * name.  Not for the backfill: those samples are history, not news.
+ *
+ * The query is violations_announce_violations (SQL, 1.2) with the rows
+ * reached per key (LATERAL ... OFFSET 0, the unique key's index): the SQL
+ * function's join is planned at each call from the statistics, and an
+ * ANALYZE in the middle of a load (which sees none of its uncommitted rows)
+ * made it a nested loop that read the chunk's keys once per stored
+ * violation, 110 s instead of 34 s for a COPY of 1.2M samples.
  */
 static void
 announce_violations(VWriter *w)
@@ -653,8 +659,19 @@ announce_violations(VWriter *w)
 	{
 		Oid			types[] = {TEXTARRAYOID, TEXTARRAYOID};
 
-		announce_plan = viol_prepare_kept(psprintf("SELECT %s.violations_announce_violations($1, $2)",
-												   w->cache->nspname),
+		announce_plan = viol_prepare_kept(psprintf(
+			"SELECT %s.violations_announce(array_agg(jsonb_build_object("
+			"  'kind', 'violation', 'violationId', v.\"id\", 'eventId', v.\"eventId\","
+			"  'facilityId', v.\"facilityId\", 'facilityPlaceId', v.\"facilityPlaceId\","
+			"  'pollutant', v.\"pollutantKey\", 'benchmarkType', v.\"benchmarkType\","
+			"  'severity', v.\"severity\", 'detectedAt', v.\"detectedAt\","
+			"  'measuredValue', v.\"measuredValue\", 'benchmarkValue', v.\"benchmarkValue\","
+			"  'units', v.\"units\", 'exceedanceRatio', v.\"exceedanceRatio\")"
+			"  ORDER BY v.\"detectedAt\", v.\"esmrSampleId\", v.\"benchmarkId\"))"
+			" FROM unnest($1, $2) AS u(s, b),"
+			"  LATERAL (SELECT * FROM %s v WHERE v.\"esmrSampleId\" = u.s"
+			"   AND v.\"benchmarkId\" = u.b OFFSET 0) v",
+			w->cache->nspname, viol_qualified(w->cache->nspname, "ViolationSample")),
 										  lengthof(types), types);
 	}
 	args[0] = viol_make_array(sids, NULL, n, TEXTOID);
