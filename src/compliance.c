@@ -103,7 +103,6 @@ struct VCompliance
 	MemoryContext cxt;			/* the deltas: reset after each apply */
 	MemoryContext rowcxt;		/* one sample */
 	HTAB	   *deltas;
-	bool		notify;
 	bool		collecting;		/* the recount: keep every key, apply nothing */
 	bool		lost;			/* a row taken away whose location is gone */
 	int			nplaces;		/* facilities of the rows added since */
@@ -170,9 +169,9 @@ levels_create(MemoryContext parent, bool announce)
 	return l;
 }
 
-/* A string-keyed hash in l's context. */
+/* A hash keyed by a VStrKey (its first member), in context cxt. */
 static HTAB *
-levels_hash(VLevels *l, const char *name, Size entrysize)
+strkey_hash(const char *name, long nelem, Size entrysize, MemoryContext cxt)
 {
 	HASHCTL		ctl;
 
@@ -181,8 +180,8 @@ levels_hash(VLevels *l, const char *name, Size entrysize)
 	ctl.entrysize = entrysize;
 	ctl.hash = viol_strkey_hash;
 	ctl.match = viol_strkey_match;
-	ctl.hcxt = l->cxt;
-	return hash_create(name, 256, &ctl,
+	ctl.hcxt = cxt;
+	return hash_create(name, Max(16, nelem), &ctl,
 					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 }
 
@@ -196,7 +195,7 @@ levels_add_pair(VLevels *l, Datum place, const char *pollutant)
 	bool		found;
 
 	if (l->pairs == NULL)
-		l->pairs = levels_hash(l, "violations pending pairs", sizeof(VPendingPair));
+		l->pairs = strkey_hash("violations pending pairs", 256, sizeof(VPendingPair), l->cxt);
 	key.str = psprintf("%d/%s", DatumGetInt32(place), pollutant);
 	key.len = strlen(key.str);
 	pp = hash_search(l->pairs, &key, HASH_ENTER, &found);
@@ -227,7 +226,7 @@ levels_add_year(VLevels *l, Datum place, const char *pollutant, Datum year,
 		return;
 	old = MemoryContextSwitchTo(l->cxt);
 	if (l->years == NULL)
-		l->years = levels_hash(l, "violations pending years", sizeof(VPendingYear));
+		l->years = strkey_hash("violations pending years", 256, sizeof(VPendingYear), l->cxt);
 	key.str = psprintf("%d/%d/%s", DatumGetInt32(place), DatumGetInt32(year), pollutant);
 	key.len = strlen(key.str);
 	py = hash_search(l->years, &key, HASH_ENTER, &found);
@@ -262,7 +261,7 @@ static void run(SPIPlanPtr plan, Datum *args, const char *nulls, int expected);
  *		that rose.  Under the facilities' locks, taken by the deltas.
  */
 static void
-levels_finish(VRefCache *cache, VLevels *l)
+levels_finish(VLevels *l)
 {
 	MemoryContext old = MemoryContextSwitchTo(l->cxt);
 	Datum		level_events = (Datum) 0;
@@ -360,7 +359,6 @@ viol_compliance_begin(VRefCache *cache, bool notify)
 	VCompliance *c = palloc0(sizeof(VCompliance));
 
 	c->cache = cache;
-	c->notify = notify;
 	c->cxt = AllocSetContextCreate(CurrentMemoryContext, "violations compliance",
 								   ALLOCSET_DEFAULT_SIZES);
 	c->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "violations compliance sample",
@@ -734,20 +732,13 @@ before_from_after(VRefCache *cache, HTAB *before, SPITupleTable *rows, uint64 nr
 		Datum		args[2];
 		uint64		i;
 		int			k;
-		HASHCTL		ctl;
 		HTAB	   *left;
 
 		args[0] = viol_make_array(places, NULL, ninserted, INT4OID);
 		args[1] = viol_make_array(pollutants, NULL, ninserted, TEXTOID);
 		run(left_plan, args, NULL, SPI_OK_SELECT);
-		MemSet(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(VStrKey);
-		ctl.entrysize = sizeof(VStrKey);
-		ctl.hash = viol_strkey_hash;
-		ctl.match = viol_strkey_match;
-		ctl.hcxt = CurrentMemoryContext;
-		left = hash_create("violations pairs past Baseline", Max(16, (long) SPI_processed), &ctl,
-						   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+		left = strkey_hash("violations pairs past Baseline", (long) SPI_processed,
+						   sizeof(VStrKey), CurrentMemoryContext);
 		for (i = 0; i < SPI_processed; i++)
 		{
 			bool		isnull;
@@ -797,7 +788,6 @@ apply_deltas(VRefCache *cache, Datum *args, VLevels *levels, int ndeltas, Datum 
 	SPITupleTable *rows;
 	uint64		nrows;
 	uint64		r;
-	HASHCTL		ctl;
 	HTAB	   *before;
 	int			nempty = 0;
 	Datum	   *emptied;
@@ -820,14 +810,8 @@ apply_deltas(VRefCache *cache, Datum *args, VLevels *levels, int ndeltas, Datum 
 	run(lock_plan, args, NULL, SPI_OK_SELECT);
 	SPI_freetuptable(SPI_tuptable);
 
-	MemSet(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(VStrKey);
-	ctl.entrysize = sizeof(VRowChange);
-	ctl.hash = viol_strkey_hash;
-	ctl.match = viol_strkey_match;
-	ctl.hcxt = CurrentMemoryContext;
-	before = hash_create("violations compliance rows", Max(16, ndeltas), &ctl,
-						 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	before = strkey_hash("violations compliance rows", ndeltas, sizeof(VRowChange),
+						 CurrentMemoryContext);
 	if (deltas == NULL)
 	{
 		run(step_plan, args, NULL, SPI_OK_SELECT);
@@ -979,7 +963,7 @@ compliance_flush(VCompliance *c)
 	compliance_reset(c);
 	/* bounds what is left for the end (levels_finish can run any time) */
 	if (levels_pending(c->levels) >= VIOL_COMPLIANCE_CHUNK)
-		levels_finish(c->cache, c->levels);
+		levels_finish(c->levels);
 }
 
 /*
@@ -1162,7 +1146,7 @@ viol_compliance_end(VCompliance *c)
 	int			i;
 
 	compliance_flush(c);
-	levels_finish(c->cache, c->levels);
+	levels_finish(c->levels);
 	elems = palloc(sizeof(Datum) * Max(n, 1));
 	for (i = 0; i < n; i++)
 		elems[i] = Int32GetDatum(c->places[i]);
@@ -1227,7 +1211,7 @@ violations_compliance_apply(PG_FUNCTION_ARGS)
 	levels = levels_create(CurrentMemoryContext,
 						   !PG_ARGISNULL(10) && PG_GETARG_BOOL(10) && cache->alertCompliance);
 	changed = apply_deltas(cache, args, levels, 0, NULL);
-	levels_finish(cache, levels);
+	levels_finish(levels);
 	viol_refcache_unpin(cache);
 	SPI_finish();
 	PG_RETURN_INT32((int32) Min(changed, PG_INT32_MAX));
