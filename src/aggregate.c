@@ -149,6 +149,28 @@ static SPIPlanPtr announce_plan = NULL;
 	" SELECT fid, fpid, pollutant, year, first, last, cnt, maxratio, cnt, low, moderate," \
 	"  high, critical, impaired FROM d"
 
+/* The argument types of sample_insert(), and of the announcing form's $1-$14. */
+static Oid sample_types[14] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, DATEARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID,
+TEXTARRAYOID, NUMERICARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+
+/* The INSERT of a chunk's "ViolationSample" rows, from fourteen arrays. */
+static char *
+sample_insert(const char *nsp)
+{
+	return psprintf("INSERT INTO %s (\"esmrSampleId\", \"benchmarkId\", \"eventId\","
+					" \"facilityPlaceId\", \"facilityId\", \"pollutantKey\", \"benchmarkType\","
+					" \"detectedAt\", \"measuredValue\", \"benchmarkValue\", \"units\","
+					" \"exceedanceRatio\", \"severity\", \"status\")"
+					" SELECT sid, bid, eid, fpid, fid, pk, bt, dt, mv, bv, u, r,"
+					"  sev::%s, st::%s"
+					" FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+					"  AS u(sid, bid, eid, fpid, fid, pk, bt, dt, mv, bv, u, r, sev, st)",
+					viol_qualified(nsp, "ViolationSample"),
+					viol_qualified(nsp, "ViolationSeverity"),
+					viol_qualified(nsp, "ViolationStatus"));
+}
+
 /* Prepares the write plans for the schema of cache, once per backend. */
 static void
 prepare_plans(VRefCache *cache)
@@ -194,25 +216,7 @@ prepare_plans(VRefCache *cache)
 						 event_table, event_table);
 		event_plan = viol_prepare_kept(query, lengthof(types), types);
 	}
-	{
-		Oid			types[] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-							   TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, DATEARRAYOID,
-							   NUMERICARRAYOID, NUMERICARRAYOID, TEXTARRAYOID,
-		NUMERICARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-
-		query = psprintf("INSERT INTO %s (\"esmrSampleId\", \"benchmarkId\", \"eventId\","
-						 " \"facilityPlaceId\", \"facilityId\", \"pollutantKey\", \"benchmarkType\","
-						 " \"detectedAt\", \"measuredValue\", \"benchmarkValue\", \"units\","
-						 " \"exceedanceRatio\", \"severity\", \"status\")"
-						 " SELECT sid, bid, eid, fpid, fid, pk, bt, dt, mv, bv, u, r,"
-						 "  sev::%s, st::%s"
-						 " FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-						 "  AS u(sid, bid, eid, fpid, fid, pk, bt, dt, mv, bv, u, r, sev, st)",
-						 viol_qualified(nsp, "ViolationSample"),
-						 viol_qualified(nsp, "ViolationSeverity"),
-						 viol_qualified(nsp, "ViolationStatus"));
-		sample_plan = viol_prepare_kept(query, lengthof(types), types);
-	}
+	sample_plan = viol_prepare_kept(sample_insert(nsp), lengthof(sample_types), sample_types);
 	{
 		Oid			types[] = {TEXTARRAYOID, DATEARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
 							   INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
@@ -501,6 +505,45 @@ write_events(VWriter *w)
 
 static const char *const status_names[] = {"OPEN", "UNDER_REVIEW", "RESOLVED", "DISMISSED"};
 
+/*
+ * The insert of the violation rows that also announces those of severity $15
+ * or more (violations_announce_violations of 1.2, from the rows inserted),
+ * prepared the first time alerts are on.  Not for the backfill: those
+ * samples are history, not news.
+ *
+ * The rows come from RETURNING, not from a lookup: 1.2 looked them up by
+ * (sample, benchmark), and statistics taken in the middle of a load (which
+ * see none of its uncommitted rows) made that lookup a nested loop over the
+ * chunk's keys for each stored violation (110 s instead of 34 s for a COPY
+ * of 1.2M samples), then, kept per key, a scan of the "benchmarkId" index
+ * (measured: 7.6 s of a stalled 53 s load).
+ */
+static SPIPlanPtr
+announcing_plan(const char *nsp)
+{
+	Oid			types[15];
+
+	if (announce_plan != NULL)
+		return announce_plan;
+	memcpy(types, sample_types, sizeof(sample_types));
+	types[14] = TEXTOID;
+	announce_plan = viol_prepare_kept(psprintf(
+		"WITH v AS (%s RETURNING *)"
+		" SELECT %s.violations_announce(array_agg(jsonb_build_object("
+		"  'kind', 'violation', 'violationId', v.\"id\", 'eventId', v.\"eventId\","
+		"  'facilityId', v.\"facilityId\", 'facilityPlaceId', v.\"facilityPlaceId\","
+		"  'pollutant', v.\"pollutantKey\", 'benchmarkType', v.\"benchmarkType\","
+		"  'severity', v.\"severity\", 'detectedAt', v.\"detectedAt\","
+		"  'measuredValue', v.\"measuredValue\", 'benchmarkValue', v.\"benchmarkValue\","
+		"  'units', v.\"units\", 'exceedanceRatio', v.\"exceedanceRatio\")"
+		"  ORDER BY v.\"detectedAt\", v.\"esmrSampleId\", v.\"benchmarkId\")"
+		"  FILTER (WHERE v.\"severity\" >= $15::%s))"
+		" FROM v",
+		sample_insert(nsp), nsp, viol_qualified(nsp, "ViolationSeverity")),
+									  lengthof(types), types);
+	return announce_plan;
+}
+
 /* Inserts the chunk's "ViolationSample" rows. */
 static void
 write_samples(VWriter *w)
@@ -508,7 +551,7 @@ write_samples(VWriter *w)
 	int			n = w->nviolations;
 	Datum	   *cols[14];
 	bool	   *fid_nulls = palloc(sizeof(bool) * n);
-	Datum		args[14];
+	Datum		args[15];
 	int			i;
 	int			c;
 	static const Oid elemtypes[14] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
@@ -546,7 +589,14 @@ write_samples(VWriter *w)
 	}
 	for (c = 0; c < 14; c++)
 		args[c] = viol_make_array(cols[c], c == 4 ? fid_nulls : NULL, n, elemtypes[c]);
-	execute(sample_plan, args, SPI_OK_INSERT);
+	if (w->backfill || w->cache->alertSeverity < 0 || !w->cache->compliance)
+		execute(sample_plan, args, SPI_OK_INSERT);
+	else
+	{
+		args[14] = CStringGetTextDatum(viol_severity_names[w->cache->alertSeverity]);
+		execute(announcing_plan(w->cache->nspname), args, SPI_OK_SELECT);
+		SPI_freetuptable(SPI_tuptable);
+	}
 	w->written += n;
 }
 
@@ -616,68 +666,6 @@ write_monthly(VWriter *w)
 	for (c = 0; c < 9; c++)
 		args[c] = viol_make_array(cols[c], NULL, (int) n, elemtypes[c]);
 	execute(monthly_plan, args, SPI_OK_INSERT);
-}
-
-/*
- * Announces the chunk's violations of at least the severity the settings
- * name.  Not for the backfill: those samples are history, not news.
- *
- * The query is violations_announce_violations (SQL, 1.2) with the rows
- * reached per key (LATERAL ... OFFSET 0, the unique key's index): the SQL
- * function's join is planned at each call from the statistics, and an
- * ANALYZE in the middle of a load (which sees none of its uncommitted rows)
- * made it a nested loop that read the chunk's keys once per stored
- * violation, 110 s instead of 34 s for a COPY of 1.2M samples.
- */
-static void
-announce_violations(VWriter *w)
-{
-	int			threshold = w->cache->alertSeverity;
-	Datum	   *sids;
-	Datum	   *bids;
-	Datum		args[2];
-	int			n = 0;
-	int			i;
-
-	if (w->backfill || threshold < 0 || !w->cache->compliance)
-		return;
-	sids = palloc(sizeof(Datum) * w->nviolations);
-	bids = palloc(sizeof(Datum) * w->nviolations);
-	for (i = 0; i < w->nviolations; i++)
-	{
-		VViolation *v = &w->violations[i];
-
-		if (v->severity < threshold)
-			continue;
-		sids[n] = v->sampleId;
-		bids[n] = CStringGetTextDatum(v->benchmark->id);
-		n++;
-	}
-	if (n == 0)
-		return;
-	if (announce_plan == NULL)
-	{
-		Oid			types[] = {TEXTARRAYOID, TEXTARRAYOID};
-
-		announce_plan = viol_prepare_kept(psprintf(
-			"SELECT %s.violations_announce(array_agg(jsonb_build_object("
-			"  'kind', 'violation', 'violationId', v.\"id\", 'eventId', v.\"eventId\","
-			"  'facilityId', v.\"facilityId\", 'facilityPlaceId', v.\"facilityPlaceId\","
-			"  'pollutant', v.\"pollutantKey\", 'benchmarkType', v.\"benchmarkType\","
-			"  'severity', v.\"severity\", 'detectedAt', v.\"detectedAt\","
-			"  'measuredValue', v.\"measuredValue\", 'benchmarkValue', v.\"benchmarkValue\","
-			"  'units', v.\"units\", 'exceedanceRatio', v.\"exceedanceRatio\")"
-			"  ORDER BY v.\"detectedAt\", v.\"esmrSampleId\", v.\"benchmarkId\"))"
-			" FROM unnest($1, $2) AS u(s, b),"
-			"  LATERAL (SELECT * FROM %s v WHERE v.\"esmrSampleId\" = u.s"
-			"   AND v.\"benchmarkId\" = u.b OFFSET 0) v",
-			w->cache->nspname, viol_qualified(w->cache->nspname, "ViolationSample")),
-										  lengthof(types), types);
-	}
-	args[0] = viol_make_array(sids, NULL, n, TEXTOID);
-	args[1] = viol_make_array(bids, NULL, n, TEXTOID);
-	execute(announce_plan, args, SPI_OK_SELECT);
-	SPI_freetuptable(SPI_tuptable);
 }
 
 /* Records the chunk's unevaluable samples. */
@@ -808,7 +796,6 @@ writer_flush(VWriter *w)
 		write_events(w);
 		write_samples(w);
 		write_monthly(w);
-		announce_violations(w);
 	}
 	write_skips(w);
 	MemoryContextSwitchTo(old);

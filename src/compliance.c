@@ -444,9 +444,15 @@ prepare_plans(VRefCache *cache)
 	{
 		Oid			types[] = {INT4ARRAYOID};
 
-		lock_plan = viol_prepare_kept(psprintf("SELECT 1 FROM %s f"
-											   " WHERE f.\"facilityPlaceId\" = ANY ($1)"
-											   " ORDER BY f.\"facilityPlaceId\" FOR NO KEY UPDATE",
+		/*
+		 * In key order (no two writers deadlock), each reached by the
+		 * primary key: "= ANY ($1)" let the generic plan read the whole
+		 * table and sort it, 46 us of a one-row insert at 510 facilities
+		 */
+		lock_plan = viol_prepare_kept(psprintf("SELECT 1 FROM (SELECT DISTINCT p FROM unnest($1) AS u(p)"
+											   "  ORDER BY p) u,"
+											   " LATERAL (SELECT 1 FROM %s f WHERE f.\"facilityPlaceId\" = u.p"
+											   "  FOR NO KEY UPDATE) f",
 											   viol_qualified(nsp, "ESMRFacility")),
 									  lengthof(types), types);
 	}
@@ -904,7 +910,31 @@ apply_deltas(VRefCache *cache, Datum *args, VLevels *levels, int ndeltas, Datum 
 	return changed;
 }
 
-/* Applies the deltas summed so far. */
+/* Orders deltas as the primary key does: place, pollutant, year. */
+static int
+delta_cmp(const void *a, const void *b)
+{
+	const VComplianceDelta *x = *(VComplianceDelta *const *) a;
+	const VComplianceDelta *y = *(VComplianceDelta *const *) b;
+	int			r;
+
+	if (x->key.facilityPlaceId != y->key.facilityPlaceId)
+		return x->key.facilityPlaceId < y->key.facilityPlaceId ? -1 : 1;
+	r = strcmp(x->key.anchor->pollutantKey, y->key.anchor->pollutantKey);
+	if (r != 0)
+		return r;
+	if (x->key.permitYear != y->key.permitYear)
+		return x->key.permitYear < y->key.permitYear ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Applies the deltas summed so far, in key order: each upsert then lands
+ * next to the one before it in the primary key's index and mostly in the
+ * heap pages its predecessors read, where hash order made every probe and
+ * index insert a random one (measured: the upsert's index work per row 2.6
+ * times as costly at 1.2M samples as at 200,000).
+ */
 static void
 compliance_flush(VCompliance *c)
 {
@@ -915,7 +945,9 @@ compliance_flush(VCompliance *c)
 	Datum		args[10];
 	HASH_SEQ_STATUS seq;
 	VComplianceDelta *d;
+	VComplianceDelta **sorted;
 	int			i = 0;
+	int			j;
 	int			k;
 	MemoryContext old;
 	static const Oid elemtypes[10] = {INT4OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, NUMERICOID,
@@ -928,11 +960,18 @@ compliance_flush(VCompliance *c)
 		cols[k] = palloc(sizeof(Datum) * n);
 	fid_nulls = palloc(sizeof(bool) * n);
 	nal_nulls = palloc(sizeof(bool) * n);
+	sorted = palloc(sizeof(VComplianceDelta *) * n);
 	hash_seq_init(&seq, c->deltas);
+	j = 0;
 	while ((d = hash_seq_search(&seq)) != NULL)
+		sorted[j++] = d;
+	qsort(sorted, n, sizeof(VComplianceDelta *), delta_cmp);
+	for (j = 0; j < n; j++)
 	{
-		VBenchmark *annual = d->nal->annual;
+		VBenchmark *annual;
 
+		d = sorted[j];
+		annual = d->nal->annual;
 		/* an UPDATE of other columns adds and takes away the same */
 		if (d->count == 0 && d->nonDetects == 0 && d->instant == 0 &&
 			DatumGetInt32(DirectFunctionCall2(numeric_cmp, d->sum, c->zero)) == 0)
