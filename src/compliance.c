@@ -253,6 +253,21 @@ levels_pending(VLevels *l)
 
 static void run(SPIPlanPtr plan, Datum *args, const char *nulls, int expected);
 
+/* Orders pending pairs as the primary key does: place, then pollutant. */
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const VPendingPair *x = *(VPendingPair *const *) a;
+	const VPendingPair *y = *(VPendingPair *const *) b;
+	int32		px = DatumGetInt32(x->place);
+	int32		py = DatumGetInt32(y->place);
+
+	if (px != py)
+		return px < py ? -1 : 1;
+	/* the key is "place/pollutant" */
+	return strcmp(strchr(x->key.str, '/') + 1, strchr(y->key.str, '/') + 1);
+}
+
 /*
  * levels_finish
  *		Brings the levels of the pairs noted up to date, with their
@@ -280,11 +295,17 @@ levels_finish(VLevels *l)
 		int			i = 0;
 		bool		isnull;
 
+		VPendingPair **sorted = palloc(sizeof(VPendingPair *) * n);
+
+		/* each pair once, in key order, as compliance_flush does */
 		hash_seq_init(&seq, l->pairs);
 		while ((pp = hash_seq_search(&seq)) != NULL)
+			sorted[i++] = pp;
+		qsort(sorted, n, sizeof(VPendingPair *), pair_cmp);
+		for (i = 0; i < n; i++)
 		{
-			places[i] = pp->place;
-			pollutants[i++] = pp->pollutant;
+			places[i] = sorted[i]->place;
+			pollutants[i] = sorted[i]->pollutant;
 		}
 		pargs[0] = viol_make_array(places, NULL, i, INT4OID);
 		pargs[1] = viol_make_array(pollutants, NULL, i, TEXTOID);
@@ -545,10 +566,13 @@ prepare_plans(VRefCache *cache)
 	{
 		Oid			types[] = {INT4ARRAYOID, TEXTARRAYOID};
 
-		/* each year's level: how many exceeded years up to it, at most two */
+		/*
+		 * each year's level: how many exceeded years up to it, at most two
+		 * (the pairs come once each, in key order: levels_finish)
+		 */
 		levels_plan = viol_prepare_kept(psprintf(
 			"UPDATE %s c SET \"eraLevel\" = l.level"
-			" FROM (SELECT DISTINCT t.p, t.k FROM unnest($1, $2) AS t(p, k)) t,"
+			" FROM unnest($1, $2) AS t(p, k),"
 			"  LATERAL (SELECT c2.ctid AS tid,"
 			"   (ARRAY['BASELINE', 'LEVEL_1', 'LEVEL_2']::%s[])[least(2, count(*)"
 			"    FILTER (WHERE c2.\"exceeded\") OVER (ORDER BY c2.\"permitYear\")) + 1] AS level"
@@ -570,7 +594,7 @@ prepare_plans(VRefCache *cache)
 		pairs_plan = viol_prepare_kept(psprintf(
 			"WITH agg AS ("
 			" SELECT t.p, t.k, c.f, c.yrs"
-			" FROM (SELECT DISTINCT t.p, t.k FROM unnest($1, $2) AS t(p, k)) t,"
+			" FROM unnest($1, $2) AS t(p, k),"
 			"  LATERAL (SELECT min(c.\"facilityId\") AS f,"
 			"   array_agg(c.\"permitYear\" ORDER BY c.\"permitYear\") FILTER (WHERE c.\"exceeded\") AS yrs"
 			"   FROM %s c WHERE c.\"facilityPlaceId\" = t.p AND c.\"pollutantKey\" = t.k) c),"
