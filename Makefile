@@ -1,7 +1,7 @@
 # violations: PostgreSQL extension, built with PGXS
 
 EXTENSION = violations
-EXTVERSION = 1.2
+EXTVERSION = 1.3
 
 MODULE_big = violations
 OBJS = \

@@ -18,11 +18,14 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -127,4 +130,183 @@ violations_status_check(PG_FUNCTION_ARGS)
 	isnull = false;
 	return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, 1, &stamp_col,
 													 &stamp, &isnull));
+}
+
+/*
+ * Statements that change at most this many violations run kept plans; larger
+ * ones plan each query for their own transition tables (see
+ * violations_on_violation_update).
+ */
+#define VIOL_STATUS_KEPT_ROWS	100
+
+/*
+ * The events to recompute ($1: violations.internal is on: none), as text[],
+ * and the events of the rows whose status changed (NULL: none).
+ */
+#define STATUS_SCAN_QUERY \
+	"SELECT coalesce(array_agg(DISTINCT x.e) FILTER (WHERE x.recount), '{}')," \
+	"  array_agg(DISTINCT x.e) FILTER (WHERE x.status_changed)" \
+	" FROM violations_old o JOIN violations_new n ON n.\"id\" = o.\"id\"," \
+	"  LATERAL (VALUES (o.\"eventId\"), (n.\"eventId\")) AS v(e)," \
+	"  LATERAL (SELECT v.e," \
+	"   NOT $1 AND (o.\"severity\", o.\"eventId\", o.\"detectedAt\", o.\"exceedanceRatio\")" \
+	"    IS DISTINCT FROM (n.\"severity\", n.\"eventId\", n.\"detectedAt\", n.\"exceedanceRatio\")," \
+	"   o.\"status\" IS DISTINCT FROM n.\"status\") AS x(e, recount, status_changed)"
+
+/*
+ * The history rows of the status changes, and their deltas to the per-status
+ * counts of their events and months ($1: the events recomputed instead).
+ */
+#define STATUS_MOVE_QUERY \
+	"WITH changed AS (" \
+	" SELECT o.\"status\" AS old_status, n.*" \
+	" FROM violations_old o JOIN violations_new n ON n.\"id\" = o.\"id\"" \
+	" WHERE o.\"status\" IS DISTINCT FROM n.\"status\")," \
+	" history AS (" \
+	" INSERT INTO \"ViolationStatusHistory\" (\"violationId\", \"esmrSampleId\", \"fromStatus\"," \
+	"  \"toStatus\", \"changedAt\", \"changedBy\", \"note\")" \
+	" SELECT c.\"id\", c.\"esmrSampleId\", c.old_status, c.\"status\", c.\"statusChangedAt\"," \
+	"  violations_actor(), nullif(current_setting('violations.note', true), '')" \
+	" FROM changed c)," \
+	" d AS (" \
+	" SELECT c.\"eventId\", date_trunc('month', c.\"detectedAt\")::date AS \"month\"," \
+	"  sum((c.\"status\" = 'OPEN')::int - (c.old_status = 'OPEN')::int) AS d_open," \
+	"  sum((c.\"status\" = 'UNDER_REVIEW')::int - (c.old_status = 'UNDER_REVIEW')::int) AS d_review," \
+	"  sum((c.\"status\" = 'RESOLVED')::int - (c.old_status = 'RESOLVED')::int) AS d_resolved," \
+	"  sum((c.\"status\" = 'DISMISSED')::int - (c.old_status = 'DISMISSED')::int) AS d_dismissed" \
+	" FROM changed c WHERE NOT c.\"eventId\" = ANY ($1) GROUP BY 1, 2)," \
+	" months AS (" \
+	" UPDATE \"ViolationMonthly\" mo" \
+	" SET \"openCount\" = mo.\"openCount\" + d.d_open," \
+	"  \"underReviewCount\" = mo.\"underReviewCount\" + d.d_review," \
+	"  \"resolvedCount\" = mo.\"resolvedCount\" + d.d_resolved," \
+	"  \"dismissedCount\" = mo.\"dismissedCount\" + d.d_dismissed" \
+	" FROM d WHERE mo.\"eventId\" = d.\"eventId\" AND mo.\"month\" = d.\"month\")" \
+	" UPDATE \"ViolationEvent\" e" \
+	" SET \"openCount\" = e.\"openCount\" + s.d_open," \
+	"  \"underReviewCount\" = e.\"underReviewCount\" + s.d_review," \
+	"  \"resolvedCount\" = e.\"resolvedCount\" + s.d_resolved," \
+	"  \"dismissedCount\" = e.\"dismissedCount\" + s.d_dismissed," \
+	"  \"dismissed\" = (e.\"dismissedCount\" + s.d_dismissed = e.\"count\")," \
+	"  \"updatedAt\" = CURRENT_TIMESTAMP" \
+	" FROM (SELECT d.\"eventId\", sum(d.d_open) AS d_open, sum(d.d_review) AS d_review," \
+	"   sum(d.d_resolved) AS d_resolved, sum(d.d_dismissed) AS d_dismissed" \
+	"  FROM d GROUP BY 1) s" \
+	" WHERE e.\"id\" = s.\"eventId\""
+
+/* One of the trigger's statements, with its plan kept once made. */
+typedef struct VStatusQuery
+{
+	const char *query;
+	int			nargs;
+	Oid			argtypes[2];
+	int			expected;
+	SPIPlanPtr	plan;
+} VStatusQuery;
+
+static VStatusQuery status_queries[] = {
+	{STATUS_SCAN_QUERY, 1, {BOOLOID}, SPI_OK_SELECT, NULL},
+	{"SELECT violations_lock_events($1 || $2)", 2, {TEXTARRAYOID, TEXTARRAYOID}, SPI_OK_SELECT, NULL},
+	{STATUS_MOVE_QUERY, 1, {TEXTARRAYOID}, SPI_OK_UPDATE, NULL},
+	{"SELECT violations_refresh_events($1)", 1, {TEXTARRAYOID}, SPI_OK_SELECT, NULL},
+};
+
+enum
+{
+	SQ_SCAN, SQ_LOCK, SQ_MOVE, SQ_REFRESH
+};
+
+/*
+ * Runs status query q: through its kept plan when kept, else planned for
+ * this statement's transition tables alone.
+ */
+static void
+run_status_query(int q, Datum *args, bool kept)
+{
+	VStatusQuery *sq = &status_queries[q];
+	int			rc;
+
+	if (kept)
+	{
+		if (sq->plan == NULL)
+			sq->plan = viol_prepare_kept(sq->query, sq->nargs, sq->argtypes);
+		viol_execute_kept(sq->plan, args, NULL, false, sq->expected, "keeping statuses");
+		return;
+	}
+	rc = SPI_execute_with_args(sq->query, sq->nargs, sq->argtypes, args, NULL, false, 0);
+	if (rc != sq->expected)
+		elog(ERROR, "violations: keeping statuses failed: %s", SPI_result_code_string(rc));
+}
+
+PG_FUNCTION_INFO_V1(violations_on_violation_update);
+
+/*
+ * violations_on_violation_update()
+ *		AFTER UPDATE ... FOR EACH STATEMENT on "ViolationSample", with
+ *		transition tables (1.3; the PL/pgSQL function of 1.1 before): the
+ *		status history, and the aggregates of the events concerned.
+ *
+ * A row whose only change that the aggregates see is its status moves one
+ * per-status count down and one up, in its event and its month: deltas, so
+ * a status change costs the same whatever the size of its event.  Events
+ * with any other change are recomputed (violations_refresh_events) and take
+ * no delta.  The deltas are applied after the events are locked in the
+ * writers' order, the violation rows being locked already by the UPDATE.
+ * violations.internal (the re-evaluation and the rekey, which refresh their
+ * events themselves) spares only the rows whose status did not change.
+ *
+ * In C for its kept plans: the PL/pgSQL function planned its two big
+ * queries at every status change, half of a one-row status update (measured:
+ * p50 1.1 ms, 0.6 ms with the plans kept).  A plan over transition tables
+ * keeps the row counts it was made for, so a statement of more than
+ * VIOL_STATUS_KEPT_ROWS rows (a mass review, re-classified severities) plans
+ * its own instead: one kept from a single row would join two large
+ * transition tables by nested loop.
+ */
+Datum
+violations_on_violation_update(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const char *internal_guc;
+	bool		kept;
+	bool		isnull;
+	bool		moved_null;
+	Datum		args[2];
+	Datum		recount;
+	Datum		moved;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		trigdata->tg_oldtable == NULL || trigdata->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("violations_on_violation_update: must be fired AFTER UPDATE ... FOR EACH STATEMENT with transition tables"),
+				 errhint("Create it as the install script does: REFERENCING OLD TABLE AS violations_old NEW TABLE AS violations_new.")));
+
+	internal_guc = GetConfigOption("violations.internal", true, false);
+	kept = tuplestore_tuple_count(trigdata->tg_newtable) <= VIOL_STATUS_KEPT_ROWS;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "violations_on_violation_update: SPI_connect failed");
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "violations_on_violation_update: SPI_register_trigger_data failed");
+
+	args[0] = BoolGetDatum(internal_guc != NULL && strcmp(internal_guc, "on") == 0);
+	run_status_query(SQ_SCAN, args, kept);
+	recount = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	moved = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &moved_null);
+	if (!moved_null)
+	{
+		/* every event concerned locked in the writers' order before any write */
+		args[0] = moved;
+		args[1] = recount;
+		run_status_query(SQ_LOCK, args, kept);
+		args[0] = recount;
+		run_status_query(SQ_MOVE, args, kept);
+	}
+	args[0] = recount;
+	run_status_query(SQ_REFRESH, args, kept);
+	SPI_finish();
+	return PointerGetDatum(NULL);
 }

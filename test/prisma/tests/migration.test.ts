@@ -122,7 +122,7 @@ describe(DOC, () => {
     const [m] = await sql(DB, 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name')
     assert.deepEqual(m.rows.map((r) => r.migration_name), ['0_init', pending[0]])
     const [x] = await sql(DB, `SELECT extversion FROM pg_extension WHERE extname = 'violations'`)
-    assert.equal(x.rows[0].extversion, '1.2')
+    assert.equal(x.rows[0].extversion, '1.3')
     assert.match(prismaCli(['migrate', 'status'], url), /Database schema is up to date/)
     prisma = newPrisma(url)
   })
