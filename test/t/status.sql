@@ -8,7 +8,7 @@
 --   the setting violations.user or the role, note) and moves the per-status
 --   counts of "ViolationEvent" and "ViolationMonthly" at once.
 BEGIN;
-SELECT plan(64);
+SELECT plan(65);
 
 SELECT 'par_' || substr(md5('Total Suspended Solids (TSS)'), 1, 12) AS tss,
 	   'par_' || substr(md5('pH'), 1, 12) AS ph \gset
@@ -284,6 +284,14 @@ SELECT results_eq(
 	'bulk: the 12 months count them too');
 SELECT is((SELECT count(*) FROM "ViolationStatusHistory") - (SELECT n FROM bulk_history), 2999::bigint,
 	'bulk: 2999 history rows');
+
+-- a one-row change after the bulk one: the kept plans (statements of up to
+-- 100 rows) and the per-statement ones (larger) give the same counts
+UPDATE "ViolationSample" SET "status" = 'RESOLVED' WHERE "esmrSampleId" = 'bk_0001';
+SELECT results_eq(
+	$$SELECT "openCount", "underReviewCount", "resolvedCount", "dismissedCount" FROM "ViolationEvent" WHERE "facilityPlaceId" = 9802$$,
+	$$VALUES (0, 2998, 1, 1)$$,
+	'after the bulk UPDATE, a one-row change moves one count: 2998 UNDER_REVIEW, 1 RESOLVED');
 
 \ir ../lib/aggregate_checks.psql
 
