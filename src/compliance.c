@@ -24,6 +24,8 @@
 
 #include "access/xact.h"
 #include "utils/snapmgr.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -35,14 +37,34 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/tuplesort.h"
 
 #include "violations.h"
 
 /* The permit's reporting year starts on July 1 (IGP, Attachment C). */
 #define VIOL_PERMIT_START_MONTH	7
 
-/* Keys held before the deltas are applied; bounds memory on huge loads. */
+/*
+ * Keys held in memory at once; bounds memory on huge loads.  A statement with
+ * more spills its sums to a sort and applies them at its end, one upsert per
+ * key (compliance_spill).
+ */
 #define VIOL_COMPLIANCE_CHUNK	20000
+
+/* The columns of a spilled delta, the first three its sort key. */
+enum
+{
+	SPILL_PLACE = 1,
+	SPILL_POLLUTANT,
+	SPILL_YEAR,
+	SPILL_NAL,					/* the VNal, as int8: the cache is pinned */
+	SPILL_FACILITY,
+	SPILL_COUNT,
+	SPILL_SUM,
+	SPILL_NONDETECTS,
+	SPILL_INSTANT,
+	SPILL_NATTS = SPILL_INSTANT
+};
 
 typedef struct VComplianceKey
 {
@@ -103,6 +125,8 @@ struct VCompliance
 	MemoryContext cxt;			/* the deltas: reset after each apply */
 	MemoryContext rowcxt;		/* one sample */
 	HTAB	   *deltas;
+	Tuplesortstate *spill;		/* the statement's sums past one chunk */
+	TupleTableSlot *spillslot;
 	bool		collecting;		/* the recount: keep every key, apply nothing */
 	bool		lost;			/* a row taken away whose location is gone */
 	int			nplaces;		/* facilities of the rows added since */
@@ -953,23 +977,19 @@ delta_cmp(const void *a, const void *b)
 }
 
 /*
- * Applies the deltas summed so far, in key order: each upsert then lands
- * next to the one before it in the primary key's index and mostly in the
- * heap pages its predecessors read, where hash order made every probe and
- * index insert a random one (measured: the upsert's index work per row 2.6
- * times as costly at 1.2M samples as at 200,000).
+ * Applies n deltas, given in key order: each upsert then lands next to the
+ * one before it in the primary key's index and mostly in the heap pages its
+ * predecessors read, where hash order made every probe and index insert a
+ * random one (measured: the upsert's index work per row 2.6 times as costly
+ * at 1.2M samples as at 200,000).  Allocates in c->cxt.
  */
 static void
-compliance_flush(VCompliance *c)
+apply_batch(VCompliance *c, VComplianceDelta **ds, int n)
 {
-	long		n = hash_get_num_entries(c->deltas);
 	Datum	   *cols[10];
 	bool	   *fid_nulls;
 	bool	   *nal_nulls;
 	Datum		args[10];
-	HASH_SEQ_STATUS seq;
-	VComplianceDelta *d;
-	VComplianceDelta **sorted;
 	int			i = 0;
 	int			j;
 	int			k;
@@ -984,18 +1004,11 @@ compliance_flush(VCompliance *c)
 		cols[k] = palloc(sizeof(Datum) * n);
 	fid_nulls = palloc(sizeof(bool) * n);
 	nal_nulls = palloc(sizeof(bool) * n);
-	sorted = palloc(sizeof(VComplianceDelta *) * n);
-	hash_seq_init(&seq, c->deltas);
-	j = 0;
-	while ((d = hash_seq_search(&seq)) != NULL)
-		sorted[j++] = d;
-	qsort(sorted, n, sizeof(VComplianceDelta *), delta_cmp);
 	for (j = 0; j < n; j++)
 	{
-		VBenchmark *annual;
+		VComplianceDelta *d = ds[j];
+		VBenchmark *annual = d->nal->annual;
 
-		d = sorted[j];
-		annual = d->nal->annual;
 		/* an UPDATE of other columns adds and takes away the same */
 		if (d->count == 0 && d->nonDetects == 0 && d->instant == 0 &&
 			DatumGetInt32(DirectFunctionCall2(numeric_cmp, d->sum, c->zero)) == 0)
@@ -1023,10 +1036,189 @@ compliance_flush(VCompliance *c)
 		apply_deltas(c->cache, args, c->levels, i, cols);
 	}
 	MemoryContextSwitchTo(old);
-	compliance_reset(c);
 	/* bounds what is left for the end (levels_finish can run any time) */
 	if (levels_pending(c->levels) >= VIOL_COMPLIANCE_CHUNK)
 		levels_finish(c->levels);
+}
+
+/* The statement's sort of spilled sums, in the pass's own context. */
+static void
+spill_begin(VCompliance *c)
+{
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(c));
+	TupleDesc	desc = CreateTemplateTupleDesc(SPILL_NATTS);
+	AttrNumber	keys[] = {SPILL_PLACE, SPILL_POLLUTANT, SPILL_YEAR};
+	Oid			ops[] = {Int4LessOperator, TextLessOperator, Int4LessOperator};
+
+	/* C order, as delta_cmp sorts */
+	Oid			colls[] = {InvalidOid, C_COLLATION_OID, InvalidOid};
+	bool		nullsFirst[] = {false, false, false};
+
+	TupleDescInitEntry(desc, SPILL_PLACE, "place", INT4OID, -1, 0);
+	TupleDescInitEntry(desc, SPILL_POLLUTANT, "pollutant", TEXTOID, -1, 0);
+	TupleDescInitEntry(desc, SPILL_YEAR, "year", INT4OID, -1, 0);
+	TupleDescInitEntry(desc, SPILL_NAL, "nal", INT8OID, -1, 0);
+	TupleDescInitEntry(desc, SPILL_FACILITY, "facility", TEXTOID, -1, 0);
+	TupleDescInitEntry(desc, SPILL_COUNT, "count", INT4OID, -1, 0);
+	TupleDescInitEntry(desc, SPILL_SUM, "sum", NUMERICOID, -1, 0);
+	TupleDescInitEntry(desc, SPILL_NONDETECTS, "nondetects", INT4OID, -1, 0);
+	TupleDescInitEntry(desc, SPILL_INSTANT, "instant", INT4OID, -1, 0);
+	c->spill = tuplesort_begin_heap(desc, lengthof(keys), keys, ops, colls, nullsFirst,
+									work_mem, NULL,
+#if PG_VERSION_NUM >= 150000
+									TUPLESORT_NONE
+#else
+									false
+#endif
+		);
+	c->spillslot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Moves the sums held in memory to the statement's sort, which keeps them
+ * within work_mem (spilling to disk past it), and starts a new set.  Applying
+ * them here instead, a chunk at a time, upserted a key once for each chunk
+ * it was seen in: in a load of 1.2M samples in no particular order, 617,000
+ * upserts for 330,000 rows, so the cost per sample grew with the load.
+ */
+static void
+compliance_spill(VCompliance *c)
+{
+	HASH_SEQ_STATUS seq;
+	VComplianceDelta *d;
+	TupleTableSlot *slot;
+	MemoryContext old;
+
+	if (c->spill == NULL)
+		spill_begin(c);
+	old = MemoryContextSwitchTo(c->cxt);
+	slot = MakeSingleTupleTableSlot(c->spillslot->tts_tupleDescriptor, &TTSOpsVirtual);
+	hash_seq_init(&seq, c->deltas);
+	while ((d = hash_seq_search(&seq)) != NULL)
+	{
+		ExecClearTuple(slot);
+		MemSet(slot->tts_isnull, false, sizeof(bool) * SPILL_NATTS);
+		slot->tts_values[SPILL_PLACE - 1] = Int32GetDatum(d->key.facilityPlaceId);
+		slot->tts_values[SPILL_POLLUTANT - 1] = CStringGetTextDatum(d->key.anchor->pollutantKey);
+		slot->tts_values[SPILL_YEAR - 1] = Int32GetDatum(d->key.permitYear);
+		slot->tts_values[SPILL_NAL - 1] = Int64GetDatum((int64) (uintptr_t) d->nal);
+		slot->tts_isnull[SPILL_FACILITY - 1] = (d->facilityId == NULL);
+		if (d->facilityId != NULL)
+			slot->tts_values[SPILL_FACILITY - 1] = CStringGetTextDatum(d->facilityId);
+		slot->tts_values[SPILL_COUNT - 1] = Int32GetDatum(d->count);
+		slot->tts_values[SPILL_SUM - 1] = d->sum;
+		slot->tts_values[SPILL_NONDETECTS - 1] = Int32GetDatum(d->nonDetects);
+		slot->tts_values[SPILL_INSTANT - 1] = Int32GetDatum(d->instant);
+		ExecStoreVirtualTuple(slot);
+		tuplesort_puttupleslot(c->spill, slot);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	MemoryContextSwitchTo(old);
+	compliance_reset(c);
+}
+
+/*
+ * Applies the spilled sums: sorted, the parts of a key come together and
+ * are summed into one delta, and the deltas go in batches of a chunk, in
+ * key order.
+ */
+static void
+compliance_merge(VCompliance *c)
+{
+	TupleTableSlot *slot = c->spillslot;
+	VComplianceDelta **batch = NULL;
+	VComplianceDelta *d = NULL;
+	int			n = 0;
+	bool		more;
+
+	compliance_spill(c);
+	tuplesort_performsort(c->spill);
+	do
+	{
+		VComplianceKey key;
+		MemoryContext old;
+
+		more = tuplesort_gettupleslot(c->spill, true, false, slot, NULL);
+		if (more)
+		{
+			slot_getallattrs(slot);
+			MemSet(&key, 0, sizeof(key));
+			key.facilityPlaceId = DatumGetInt32(slot->tts_values[SPILL_PLACE - 1]);
+			key.permitYear = DatumGetInt32(slot->tts_values[SPILL_YEAR - 1]);
+			key.anchor = ((VNal *) (uintptr_t) DatumGetInt64(slot->tts_values[SPILL_NAL - 1]))->anchor;
+			if (d != NULL && memcmp(&key, &d->key, sizeof(key)) == 0)
+			{
+				old = MemoryContextSwitchTo(c->cxt);
+				d->count += DatumGetInt32(slot->tts_values[SPILL_COUNT - 1]);
+				d->sum = DirectFunctionCall2(numeric_add, d->sum,
+											 slot->tts_values[SPILL_SUM - 1]);
+				d->nonDetects += DatumGetInt32(slot->tts_values[SPILL_NONDETECTS - 1]);
+				d->instant += DatumGetInt32(slot->tts_values[SPILL_INSTANT - 1]);
+				MemoryContextSwitchTo(old);
+				continue;
+			}
+		}
+		/* a new key: the batch is full, or the sort is done */
+		if (d != NULL && (n == VIOL_COMPLIANCE_CHUNK || !more))
+		{
+			apply_batch(c, batch, n);
+			compliance_reset(c);
+			batch = NULL;
+		}
+		if (!more)
+			break;
+		old = MemoryContextSwitchTo(c->cxt);
+		if (batch == NULL)
+		{
+			batch = palloc(sizeof(VComplianceDelta *) * VIOL_COMPLIANCE_CHUNK);
+			n = 0;
+		}
+		d = palloc(sizeof(VComplianceDelta));
+		d->key = key;
+		d->nal = (VNal *) (uintptr_t) DatumGetInt64(slot->tts_values[SPILL_NAL - 1]);
+		d->facilityId = slot->tts_isnull[SPILL_FACILITY - 1] ? NULL :
+			TextDatumGetCString(slot->tts_values[SPILL_FACILITY - 1]);
+		d->count = DatumGetInt32(slot->tts_values[SPILL_COUNT - 1]);
+		d->sum = datumCopy(slot->tts_values[SPILL_SUM - 1], false, -1);
+		d->nonDetects = DatumGetInt32(slot->tts_values[SPILL_NONDETECTS - 1]);
+		d->instant = DatumGetInt32(slot->tts_values[SPILL_INSTANT - 1]);
+		batch[n++] = d;
+		MemoryContextSwitchTo(old);
+	} while (more);
+	tuplesort_end(c->spill);
+	c->spill = NULL;
+	ExecDropSingleTupleTableSlot(c->spillslot);
+	c->spillslot = NULL;
+}
+
+/*
+ * Applies the deltas summed so far: those held in memory, or, in a
+ * statement that spilled, everything it summed.
+ */
+static void
+compliance_flush(VCompliance *c)
+{
+	long		n = hash_get_num_entries(c->deltas);
+	HASH_SEQ_STATUS seq;
+	VComplianceDelta *d;
+	VComplianceDelta **sorted;
+	int			j = 0;
+
+	if (c->spill != NULL)
+	{
+		compliance_merge(c);
+		return;
+	}
+	if (n == 0)
+		return;
+	sorted = MemoryContextAlloc(c->cxt, sizeof(VComplianceDelta *) * n);
+	hash_seq_init(&seq, c->deltas);
+	while ((d = hash_seq_search(&seq)) != NULL)
+		sorted[j++] = d;
+	qsort(sorted, n, sizeof(VComplianceDelta *), delta_cmp);
+	apply_batch(c, sorted, n);
+	compliance_reset(c);
 }
 
 /*
@@ -1164,7 +1356,7 @@ viol_compliance_sample(VCompliance *c, const VSampleAttrs *a, TupleTableSlot *sl
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(c->rowcxt);
-		compliance_flush(c);
+		compliance_spill(c);
 		return;
 	}
 

@@ -1,8 +1,9 @@
 -- Compliance of one statement larger than a set of deltas (20000 facility x
 -- pollutant x year keys, VIOL_COMPLIANCE_CHUNK in src/compliance.c): the
--- sets are upserted one after the other, and the levels, the ERA rows and
--- the announcements are done once, at the end of the statement, from how
--- the rows were before it (docs/COMPLIANCE.md, "Once per statement").
+-- sets go to a sort, and at the end of the statement each key is upserted
+-- once, with the sum of its parts from every set; the levels, the ERA rows
+-- and the announcements are done once, from how the rows were before it
+-- (docs/COMPLIANCE.md, "Once per statement").
 --
 -- One linked facility, one INSERT ... SELECT of 20,007 samples in this
 -- order: an Oil and Grease result of 20 mg/L in permit year 2005 (above the
@@ -15,7 +16,7 @@
 -- level change, Baseline to Level 2.  Applied set by set, the first set
 -- would have announced Oil and Grease 2005, and TSS Level 1 then Level 2.
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 
 SELECT 'par_' || substr(md5('Total Suspended Solids (TSS)'), 1, 12) AS tss,
 	   'par_' || substr(md5('Oil and Grease'), 1, 12) AS og \gset
@@ -27,6 +28,8 @@ INSERT INTO "ESMRLocation" ("locationPlaceId", "facilityPlaceId", "locationCode"
 VALUES (720101, 7201, 'EFF-001', 'EFFLUENT_MONITORING');
 INSERT INTO "Facility" ("id", "name", "esmrFacilityId") VALUES ('fac_chunks', 'Chunks Inc.', 7201);
 UPDATE "ViolationSettings" SET "writeAlerts" = true;
+-- the sort of the sets goes to disk
+SET LOCAL work_mem = '64kB';
 
 INSERT INTO "ESMRSample" ("id", "locationPlaceId", "parameterId", "samplingDate", "samplingTime",
 						  "qualifier", "result", "units")
@@ -64,6 +67,13 @@ SELECT results_eq(
 	   AND "kind" IN ('NAL_EXCEEDANCE', 'LEVEL_CHANGE') GROUP BY 1 ORDER BY 1$$,
 	$$VALUES ('LEVEL_CHANGE', 1), ('NAL_EXCEEDANCE', 2)$$,
 	'announced once for the statement: the two TSS years and one level change; not Oil and Grease 2005');
+-- Oil and Grease 2005 is in the first set and in the last: one row written
+-- once; the only updates are the levels of the years after TSS 2003
+SELECT results_eq(
+	$$SELECT n_tup_ins::int, n_tup_upd::int FROM pg_stat_xact_user_tables
+	   WHERE relid = '"ViolationCompliance"'::regclass$$,
+	$$SELECT 20006, count(*)::int FROM "ViolationCompliance" WHERE "eraLevel" <> 'BASELINE'$$,
+	'each key upserted once for the statement (the parts of a key in several sets summed first)');
 SELECT * FROM pg_temp.check_compliance('one statement of several sets');
 
 SELECT * FROM finish();
