@@ -1130,36 +1130,40 @@ compliance_merge(VCompliance *c)
 	VComplianceDelta **batch = NULL;
 	VComplianceDelta *d = NULL;
 	int			n = 0;
-	bool		more;
 
 	compliance_spill(c);
 	tuplesort_performsort(c->spill);
-	do
+	for (;;)
 	{
+		bool		more = tuplesort_gettupleslot(c->spill, true, false, slot, NULL);
+		Datum	   *v = slot->tts_values;
 		VComplianceKey key;
+		VNal	   *nal = NULL;
 		MemoryContext old;
 
-		more = tuplesort_gettupleslot(c->spill, true, false, slot, NULL);
 		if (more)
 		{
 			slot_getallattrs(slot);
+			nal = (VNal *) (uintptr_t) DatumGetInt64(v[SPILL_NAL - 1]);
 			MemSet(&key, 0, sizeof(key));
-			key.facilityPlaceId = DatumGetInt32(slot->tts_values[SPILL_PLACE - 1]);
-			key.permitYear = DatumGetInt32(slot->tts_values[SPILL_YEAR - 1]);
-			key.anchor = ((VNal *) (uintptr_t) DatumGetInt64(slot->tts_values[SPILL_NAL - 1]))->anchor;
-			if (d != NULL && memcmp(&key, &d->key, sizeof(key)) == 0)
-			{
-				old = MemoryContextSwitchTo(c->cxt);
-				d->count += DatumGetInt32(slot->tts_values[SPILL_COUNT - 1]);
-				d->sum = DirectFunctionCall2(numeric_add, d->sum,
-											 slot->tts_values[SPILL_SUM - 1]);
-				d->nonDetects += DatumGetInt32(slot->tts_values[SPILL_NONDETECTS - 1]);
-				d->instant += DatumGetInt32(slot->tts_values[SPILL_INSTANT - 1]);
-				MemoryContextSwitchTo(old);
-				continue;
-			}
+			key.facilityPlaceId = DatumGetInt32(v[SPILL_PLACE - 1]);
+			key.permitYear = DatumGetInt32(v[SPILL_YEAR - 1]);
+			key.anchor = nal->anchor;
 		}
-		/* a new key: the batch is full, or the sort is done */
+		old = MemoryContextSwitchTo(c->cxt);
+		if (more && d != NULL && memcmp(&key, &d->key, sizeof(key)) == 0)
+		{
+			/* another part of the same key */
+			d->count += DatumGetInt32(v[SPILL_COUNT - 1]);
+			d->sum = DirectFunctionCall2(numeric_add, d->sum, v[SPILL_SUM - 1]);
+			d->nonDetects += DatumGetInt32(v[SPILL_NONDETECTS - 1]);
+			d->instant += DatumGetInt32(v[SPILL_INSTANT - 1]);
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		MemoryContextSwitchTo(old);
+
+		/* a new key or the end: apply a full batch, or the last one */
 		if (d != NULL && (n == VIOL_COMPLIANCE_CHUNK || !more))
 		{
 			apply_batch(c, batch, n);
@@ -1176,16 +1180,16 @@ compliance_merge(VCompliance *c)
 		}
 		d = palloc(sizeof(VComplianceDelta));
 		d->key = key;
-		d->nal = (VNal *) (uintptr_t) DatumGetInt64(slot->tts_values[SPILL_NAL - 1]);
+		d->nal = nal;
 		d->facilityId = slot->tts_isnull[SPILL_FACILITY - 1] ? NULL :
-			TextDatumGetCString(slot->tts_values[SPILL_FACILITY - 1]);
-		d->count = DatumGetInt32(slot->tts_values[SPILL_COUNT - 1]);
-		d->sum = datumCopy(slot->tts_values[SPILL_SUM - 1], false, -1);
-		d->nonDetects = DatumGetInt32(slot->tts_values[SPILL_NONDETECTS - 1]);
-		d->instant = DatumGetInt32(slot->tts_values[SPILL_INSTANT - 1]);
+			TextDatumGetCString(v[SPILL_FACILITY - 1]);
+		d->count = DatumGetInt32(v[SPILL_COUNT - 1]);
+		d->sum = datumCopy(v[SPILL_SUM - 1], false, -1);
+		d->nonDetects = DatumGetInt32(v[SPILL_NONDETECTS - 1]);
+		d->instant = DatumGetInt32(v[SPILL_INSTANT - 1]);
 		batch[n++] = d;
 		MemoryContextSwitchTo(old);
-	} while (more);
+	}
 	tuplesort_end(c->spill);
 	c->spill = NULL;
 	ExecDropSingleTupleTableSlot(c->spillslot);
